@@ -1,0 +1,266 @@
+//! Number columns: `Int16`/`Int32`/`Int64` and `Float64`.
+//!
+//! Numbers may be written as quoted text (`'2020'`); surrounding spaces are ignored; `NA`,
+//! `''`, R's NA markers and `NaN` (R's missing number in TSVs) are NULL. Anything else that is
+//! not a number that fits the column is a `bad_value` problem, never a silent NULL.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
+use arrow::buffer::{NullBuffer, ScalarBuffer};
+use arrow::datatypes::Float64Type;
+
+use super::is_na_text;
+use crate::error::{Problem, RejectKind};
+
+/// A nullable integer column of Arrow type `T`.
+#[derive(Debug)]
+pub struct IntColumn<T: ArrowPrimitiveType> {
+    values: Vec<T::Native>,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl<T: ArrowPrimitiveType> Default for IntColumn<T> {
+    fn default() -> Self {
+        IntColumn {
+            values: Vec::new(),
+            valid: Vec::new(),
+            nulls: 0,
+        }
+    }
+}
+
+impl<T> IntColumn<T>
+where
+    T: ArrowPrimitiveType,
+    T::Native: TryFrom<i64>,
+{
+    /// Parses and appends a scalar.
+    pub fn push_scalar(&mut self, text: &str) -> Result<(), Problem> {
+        match parse_int(text)? {
+            None => self.push_null(),
+            Some(v) => {
+                let v = T::Native::try_from(v).map_err(|_| {
+                    Problem::new(
+                        RejectKind::BadValue,
+                        format!(
+                            "expected a whole number that fits {} ({}), found '{}'",
+                            T::DATA_TYPE,
+                            range_of::<T>(),
+                            text
+                        ),
+                    )
+                })?;
+                self.push(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a value.
+    pub fn push(&mut self, v: T::Native) {
+        self.values.push(v);
+        self.valid.push(true);
+    }
+}
+
+impl<T: ArrowPrimitiveType> IntColumn<T> {
+    /// Appends NULL.
+    pub fn push_null(&mut self) {
+        self.values.push(T::Native::default());
+        self.valid.push(false);
+        self.nulls += 1;
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Cuts back to `len` rows.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len() {
+            return;
+        }
+        self.nulls -= self.valid[len..].iter().filter(|v| !**v).count();
+        self.values.truncate(len);
+        self.valid.truncate(len);
+    }
+
+    /// Takes the rows out as an Arrow array.
+    pub fn finish(&mut self) -> ArrayRef {
+        let taken = std::mem::take(self);
+        let nulls = (taken.nulls > 0).then(|| NullBuffer::from(taken.valid));
+        Arc::new(PrimitiveArray::<T>::new(
+            ScalarBuffer::from(taken.values),
+            nulls,
+        ))
+    }
+}
+
+fn range_of<T: ArrowPrimitiveType>() -> &'static str {
+    match T::DATA_TYPE {
+        arrow::datatypes::DataType::Int16 => "-32768 to 32767",
+        arrow::datatypes::DataType::Int32 => "-2147483648 to 2147483647",
+        _ => "a 64-bit integer",
+    }
+}
+
+/// A nullable `Float64` column.
+#[derive(Debug, Default)]
+pub struct FloatColumn {
+    inner: IntColumn<Float64Type>,
+}
+
+impl FloatColumn {
+    /// Parses and appends a scalar; NaN becomes NULL.
+    pub fn push_scalar(&mut self, text: &str) -> Result<(), Problem> {
+        match parse_float(text)? {
+            Some(v) => {
+                self.inner.values.push(v);
+                self.inner.valid.push(true);
+            }
+            None => self.push_null(),
+        }
+        Ok(())
+    }
+
+    /// Appends NULL.
+    pub fn push_null(&mut self) {
+        self.inner.push_null();
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Cuts back to `len` rows.
+    pub fn truncate(&mut self, len: usize) {
+        self.inner.truncate(len);
+    }
+
+    /// Takes the rows out as a `Float64Array`.
+    pub fn finish(&mut self) -> ArrayRef {
+        let a = self.inner.finish();
+        debug_assert!(a.as_any().is::<Float64Array>());
+        a
+    }
+}
+
+fn is_nan_text(t: &str) -> bool {
+    matches!(t, "NaN" | "nan" | "NAN" | ".nan" | ".NaN" | ".NAN")
+}
+
+/// Parses a whole number written in decimal (optionally signed, surrounding spaces ignored);
+/// `Ok(None)` for the missing markers.
+pub fn parse_int(text: &str) -> Result<Option<i64>, Problem> {
+    let t = text.trim();
+    if is_na_text(t) || is_nan_text(t) {
+        return Ok(None);
+    }
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::new(
+            RejectKind::BadValue,
+            format!("expected a whole number, found '{text}'"),
+        ));
+    }
+    t.parse::<i64>().map(Some).map_err(|_| {
+        Problem::new(
+            RejectKind::BadValue,
+            format!("whole number '{text}' is out of the 64-bit range"),
+        )
+    })
+}
+
+/// Parses a decimal or YAML 1.2 float (`1.5`, `-2e3`, `.inf`); `Ok(None)` for the missing
+/// markers and NaN.
+pub fn parse_float(text: &str) -> Result<Option<f64>, Problem> {
+    let t = text.trim();
+    if is_na_text(t) || is_nan_text(t) {
+        return Ok(None);
+    }
+    let yaml_inf = match t {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Some(f64::NEG_INFINITY),
+        _ => None,
+    };
+    if let Some(v) = yaml_inf {
+        return Ok(Some(v));
+    }
+    // Rust's parser also takes "inf"/"infinity"/"nan" words; the contract's numbers are
+    // digits, so require one.
+    let numeric = t.bytes().any(|b| b.is_ascii_digit())
+        && t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    match t.parse::<f64>() {
+        Ok(v) if numeric => Ok(Some(v)),
+        _ => Err(Problem::new(
+            RejectKind::BadValue,
+            format!("expected a number, found '{text}'"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Int16Type, Int64Type};
+
+    #[test]
+    fn ints_accept_quoted_spaced_and_missing() {
+        assert_eq!(parse_int("2020").unwrap(), Some(2020));
+        assert_eq!(parse_int(" 2020 ").unwrap(), Some(2020));
+        assert_eq!(parse_int("-7").unwrap(), Some(-7));
+        assert_eq!(parse_int("NA").unwrap(), None);
+        assert_eq!(parse_int("NaN").unwrap(), None);
+        assert_eq!(parse_int("").unwrap(), None);
+        for bad in ["twenty", "1.5", "1e3", "0x10", "+", "12a"] {
+            assert_eq!(parse_int(bad).unwrap_err().kind, RejectKind::BadValue, "{bad}");
+        }
+    }
+
+    #[test]
+    fn int16_range_is_checked() {
+        let mut c = IntColumn::<Int16Type>::default();
+        c.push_scalar("32767").unwrap();
+        let e = c.push_scalar("40000").unwrap_err();
+        assert!(e.detail.contains("-32768 to 32767"), "{}", e.detail);
+        let mut c = IntColumn::<Int64Type>::default();
+        c.push_scalar("9000000000").unwrap();
+        assert_eq!(c.finish().as_primitive::<Int64Type>().value(0), 9_000_000_000);
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_float("0.9706189").unwrap(), Some(0.9706189));
+        assert_eq!(parse_float("'1'".trim_matches('\'')).unwrap(), Some(1.0));
+        assert_eq!(parse_float("1e-3").unwrap(), Some(0.001));
+        assert_eq!(parse_float(".inf").unwrap(), Some(f64::INFINITY));
+        assert_eq!(parse_float(".nan").unwrap(), None);
+        assert_eq!(parse_float("NaN").unwrap(), None);
+        for bad in ["high", "inf", "nan1", "1.2.3x"] {
+            assert!(parse_float(bad).is_err(), "{bad}");
+        }
+        let mut c = FloatColumn::default();
+        c.push_scalar("NaN").unwrap();
+        c.push_scalar("0.5").unwrap();
+        let a = c.finish();
+        assert!(a.is_null(0));
+        assert_eq!(a.as_primitive::<Float64Type>().value(1), 0.5);
+    }
+}

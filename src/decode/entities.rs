@@ -1,0 +1,231 @@
+//! Inline entity lists (the older generation): `genes`, `chemicals`, `diseases` as lists of
+//! mappings in the front matter, each mapping one child row.
+
+use std::sync::OnceLock;
+
+use saphyr_parser::Event;
+
+use super::node::{decode_value, ListRule};
+use super::value::curie;
+use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
+use crate::batch::TableBuilder;
+use crate::error::{Problem, RejectKind};
+use crate::schema::Table;
+
+/// Child column index of `figid` (pushed when the record is complete).
+pub const FIGID: usize = 0;
+/// Child column index of `ordinal` (pushed first for each row).
+pub const ORDINAL: usize = 1;
+
+/// The three kinds of entity a figure mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    Genes,
+    Chemicals,
+    Diseases,
+}
+
+impl EntityKind {
+    /// All kinds, in table order.
+    pub const ALL: [EntityKind; 3] = [EntityKind::Genes, EntityKind::Chemicals, EntityKind::Diseases];
+
+    /// The front matter key of the inline list.
+    pub fn key(self) -> &'static str {
+        match self {
+            EntityKind::Genes => "genes",
+            EntityKind::Chemicals => "chemicals",
+            EntityKind::Diseases => "diseases",
+        }
+    }
+
+    /// The child table.
+    pub fn table(self) -> Table {
+        match self {
+            EntityKind::Genes => Table::FigureGenes,
+            EntityKind::Chemicals => Table::FigureChemicals,
+            EntityKind::Diseases => Table::FigureDiseases,
+        }
+    }
+
+    /// The `_data` file name suffix of the newer generation's table.
+    pub fn tsv_suffix(self) -> &'static str {
+        match self {
+            EntityKind::Genes => "-genes.tsv",
+            EntityKind::Chemicals => "-chemicals.tsv",
+            EntityKind::Diseases => "-diseases.tsv",
+        }
+    }
+
+    /// Index in [`EntityKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a key of an inline entity mapping feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Column(usize),
+    /// `source` of chemicals/diseases: the CURIE prefix of `identifier`.
+    CurieSource,
+    /// `identifier` of chemicals/diseases: becomes `mesh_id`.
+    CurieIdentifier,
+}
+
+struct Plan {
+    keys: Vec<(&'static str, Target)>,
+    mesh_id: Option<usize>,
+    extra: usize,
+    width: usize,
+}
+
+fn plan(kind: EntityKind) -> &'static Plan {
+    static PLANS: OnceLock<[Plan; 3]> = OnceLock::new();
+    &PLANS.get_or_init(|| EntityKind::ALL.map(build_plan))[kind.index()]
+}
+
+fn build_plan(kind: EntityKind) -> Plan {
+    let t = kind.table();
+    let keys = match kind {
+        EntityKind::Genes => vec![
+            ("word", Target::Column(t.column("word"))),
+            ("symbol", Target::Column(t.column("symbol"))),
+            ("source", Target::Column(t.column("source"))),
+            ("hgnc_symbol", Target::Column(t.column("gene_symbol"))),
+            ("entrez", Target::Column(t.column("ncbigene_id"))),
+        ],
+        EntityKind::Chemicals | EntityKind::Diseases => vec![
+            ("word", Target::Column(t.column("word"))),
+            ("source", Target::CurieSource),
+            ("identifier", Target::CurieIdentifier),
+        ],
+    };
+    Plan {
+        keys,
+        mesh_id: (kind != EntityKind::Genes).then(|| t.column("mesh_id")),
+        extra: t.column("extra"),
+        width: t.schema().fields().len(),
+    }
+}
+
+/// Decodes the value of an inline `genes`/`chemicals`/`diseases` key into child rows.
+///
+/// A single mapping counts as a one-element list; NULL items are dropped; the `figid`
+/// column of the new rows is left for the record decoder.
+pub fn decode_inline(ev: &mut Events<'_>, first: Ev<'_>, kind: EntityKind, out: &mut TableBuilder) -> Result<(), Problem> {
+    match &first.event {
+        Event::SequenceStart(..) => {
+            let mut position = 0i32;
+            loop {
+                let item = ev.next_event()?;
+                match &item.event {
+                    Event::SequenceEnd => return Ok(()),
+                    Event::Scalar(t, style, ..) if is_yaml_null(t, *style) => {}
+                    Event::MappingStart(..) => decode_row(ev, kind, position, out)?,
+                    other => return Err(not_a_mapping(kind, other).at(item.line, item.col)),
+                }
+                position += 1;
+            }
+        }
+        Event::MappingStart(..) => decode_row(ev, kind, 0, out),
+        other => Err(not_a_mapping(kind, other).at(first.line, first.col)),
+    }
+}
+
+fn not_a_mapping(kind: EntityKind, found: &Event<'_>) -> Problem {
+    let keys: Vec<_> = plan(kind).keys.iter().map(|(k, _)| *k).collect();
+    Problem::new(
+        RejectKind::BadValue,
+        format!(
+            "expected a list of mappings with keys like {}, found {}",
+            keys.join(", "),
+            describe(found)
+        ),
+    )
+}
+
+/// Decodes one entity mapping (its start event already read) into a row.
+fn decode_row(ev: &mut Events<'_>, kind: EntityKind, ordinal: i32, out: &mut TableBuilder) -> Result<(), Problem> {
+    let plan = plan(kind);
+    out.col(ORDINAL).i32().push(ordinal);
+    let row_len = out.len_of(ORDINAL);
+    let mut seen = 0u32;
+    let mut source: Option<String> = None;
+    let mut identifier: Option<String> = None;
+    let mut extra = String::new();
+    let mut extra_keys: Vec<String> = Vec::new();
+    loop {
+        let key_ev = ev.next_event()?;
+        let key = match &key_ev.event {
+            Event::MappingEnd => break,
+            Event::Scalar(k, ..) => k.to_string(),
+            other => {
+                return Err(Problem::new(RejectKind::Yaml, format!("expected a text key, found {}", describe(other)))
+                    .at(key_ev.line, key_ev.col))
+            }
+        };
+        let dup = Problem::new(RejectKind::Yaml, format!("duplicate key '{key}' in a {} item", kind.key()))
+            .at(key_ev.line, key_ev.col);
+        let value = ev.next_event()?;
+        let (line, col) = (value.line, value.col);
+        let at = |p: Problem| p.at(line, col).in_field(&key);
+        let Some(id) = plan.keys.iter().position(|(k, _)| *k == key) else {
+            if extra_keys.contains(&key) {
+                return Err(dup);
+            }
+            extra.push(if extra.is_empty() { '{' } else { ',' });
+            json_string(&key, &mut extra);
+            extra.push(':');
+            node_to_json(ev, value, &mut extra).map_err(at)?;
+            extra_keys.push(key);
+            continue;
+        };
+        if seen & (1 << id) != 0 {
+            return Err(dup);
+        }
+        seen |= 1 << id;
+        match plan.keys[id].1 {
+            Target::Column(i) => decode_value(ev, value, out.col(i), ListRule::Plain).map_err(at)?,
+            Target::CurieSource => source = scalar_text(&value).map_err(at)?,
+            Target::CurieIdentifier => identifier = scalar_text(&value).map_err(at)?,
+        }
+    }
+    if let Some(mesh) = plan.mesh_id {
+        let id = identifier.and_then(|id| curie(&id, source.as_deref().filter(|s| !crate::column::is_na_text(s))));
+        out.col(mesh).text().push_opt(id.as_deref());
+    }
+    let extra_col = out.col(plan.extra).text();
+    if extra.is_empty() {
+        extra_col.push_null();
+    } else {
+        extra.push('}');
+        extra_col.push(&extra);
+    }
+    for i in ORDINAL + 1..plan.width {
+        if out.len_of(i) < row_len {
+            out.col(i).push_null();
+        }
+    }
+    Ok(())
+}
+
+/// The text of a scalar value, `None` for YAML null; a list or mapping is a bad value.
+fn scalar_text(value: &Ev<'_>) -> Result<Option<String>, Problem> {
+    match &value.event {
+        Event::Scalar(t, style, ..) if is_yaml_null(t, *style) => Ok(None),
+        Event::Scalar(t, ..) => Ok(Some(t.to_string())),
+        other => Err(Problem::new(
+            RejectKind::BadValue,
+            format!("expected a single value, found {}", describe(other)),
+        )),
+    }
+}
+
+/// Pushes `figid` into the key column of every row added since the table had `rows` rows.
+pub fn fill_figid(out: &mut TableBuilder, figid: &str) {
+    let target = out.len_of(ORDINAL);
+    let col = out.col(FIGID).text();
+    while col.len() < target {
+        col.push(figid);
+    }
+}

@@ -1,0 +1,167 @@
+//! Decoding one figure record into rows of the four data tables.
+//!
+//! The front matter is decoded from YAML events straight into the column builders; entity
+//! rows come from the inline lists or, for the newer generation, from the sibling TSVs. A
+//! record either lands whole or is rolled back and becomes one reject.
+
+mod entities;
+mod figure;
+mod node;
+mod tsv;
+mod value;
+mod yaml;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+pub use entities::EntityKind;
+pub use figure::DROPPED_KEYS;
+pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH};
+
+use crate::batch::Builders;
+use crate::discover::{FigureFile, TableSet};
+use crate::error::{Problem, Reject};
+use crate::read::{read_text, split_front_matter};
+use crate::schema::Table;
+
+/// Where a record's sibling TSVs come from: the corpus on disk, or memory in tests/benches.
+pub trait Tables: Sync {
+    /// The corpus-relative path of the `kind` table of `figid`, if there is one.
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str>;
+    /// The text of that table.
+    fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem>;
+}
+
+/// The `_data` TSVs of a corpus on disk.
+pub struct DiskTables<'c> {
+    pub index: &'c HashMap<String, TableSet>,
+    pub max_bytes: u64,
+}
+
+impl Tables for DiskTables<'_> {
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
+        self.index.get(figid)?[kind.index()].as_ref().map(|t| t.rel.as_str())
+    }
+
+    fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
+        let file = self.index[figid][kind.index()].as_ref().expect("rel() found it");
+        read_text(&file.path, self.max_bytes).map(Cow::Owned)
+    }
+}
+
+/// In-memory tables: figid → per kind (rel path, text).
+pub type MemoryTables = HashMap<String, [Option<(String, String)>; 3]>;
+
+impl Tables for MemoryTables {
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
+        self.get(figid)?[kind.index()].as_ref().map(|(rel, _)| rel.as_str())
+    }
+
+    fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
+        let (_, text) = self[figid][kind.index()].as_ref().expect("rel() found it");
+        Ok(Cow::Borrowed(text))
+    }
+}
+
+/// A record that converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    pub figid: String,
+    pub figid_line: u32,
+    /// Rows added to each data table, in [`Builders`] order.
+    pub rows: [usize; 4],
+    /// TSVs of this figid left unused because the record has inline lists.
+    pub conflicts: Vec<String>,
+}
+
+/// What became of one figure file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Converted(Converted),
+    Rejected {
+        reject: Reject,
+        /// The figid (or, when unknown, the file stem) whose TSVs this record accounts for.
+        claim: String,
+    },
+}
+
+/// Reads and decodes the figure file `file` into `out`.
+pub fn decode_file(file: &FigureFile, tables: &dyn Tables, max_record_bytes: u64, out: &mut Builders) -> Outcome {
+    match read_text(&file.path, max_record_bytes) {
+        Ok(text) => decode_text(&text, &file.rel, file.stem(), tables, out),
+        Err(p) => Outcome::Rejected {
+            reject: p.into_reject(&file.rel),
+            claim: file.stem().to_owned(),
+        },
+    }
+}
+
+/// Decodes the figure file text `text` (at corpus path `rel`) into `out`.
+pub fn decode_text(text: &str, rel: &str, stem: &str, tables: &dyn Tables, out: &mut Builders) -> Outcome {
+    let mark = out.mark();
+    let mut figid = None;
+    match decode_record(text, rel, tables, out, &mut figid) {
+        Ok(converted) => Outcome::Converted(converted),
+        Err(problem) => {
+            out.rollback(mark);
+            Outcome::Rejected {
+                reject: problem.into_reject(rel),
+                claim: figid.unwrap_or_else(|| stem.to_owned()),
+            }
+        }
+    }
+}
+
+fn decode_record(
+    text: &str,
+    rel: &str,
+    tables: &dyn Tables,
+    out: &mut Builders,
+    figid_out: &mut Option<String>,
+) -> Result<Converted, Problem> {
+    let before = out.mark();
+    let split = split_front_matter(text)?;
+    let header = figure::decode_front_matter(split.front_matter, split.first_line, out)?;
+    *figid_out = Some(header.figid.clone());
+    let figid = header.figid.as_str();
+    let mut conflicts = Vec::new();
+    for kind in EntityKind::ALL {
+        let Some(table_rel) = tables.rel(figid, kind) else { continue };
+        if header.inline {
+            conflicts.push(table_rel.to_owned());
+            continue;
+        }
+        let in_table = |p: Problem| Problem {
+            line: None,
+            column: None,
+            detail: if p.detail.starts_with("in ") {
+                p.detail
+            } else {
+                format!("in {table_rel}: {}", p.detail)
+            },
+            ..p
+        };
+        let text = tables.load(figid, kind).map_err(in_table)?;
+        tsv::decode_tsv(&text, table_rel, kind, out.entity_builder(kind)).map_err(in_table)?;
+    }
+    for kind in EntityKind::ALL {
+        entities::fill_figid(out.entity_builder(kind), figid);
+    }
+    let f = &mut out.figures;
+    f.col(Table::Figures.column("entity_source"))
+        .text()
+        .push(if header.inline { "inline" } else { "tables" });
+    f.col(Table::Figures.column("body")).text().push_opt(split.body);
+    f.col(Table::Figures.column("source_path")).text().push(rel);
+    f.col(0).text().push(figid);
+    let after = out.mark();
+    Ok(Converted {
+        rows: std::array::from_fn(|i| after.0[i] - before.0[i]),
+        figid: header.figid,
+        figid_line: header.figid_line,
+        conflicts,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! Sibling TSV tables (the newer generation): `_data/<figid>-{genes,chemicals,diseases}.tsv`,
+//! tab-separated with a header row, columns matched by name in any order.
+
+use std::sync::OnceLock;
+
+use super::entities::{EntityKind, ORDINAL};
+use super::value::curie;
+use super::yaml::json_string;
+use crate::batch::TableBuilder;
+use crate::column::is_na_text;
+use crate::error::{Problem, RejectKind};
+
+/// What a TSV column feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A child column decoded by its type.
+    Column(usize),
+    /// A text column of identifiers normalised to CURIEs with this default prefix.
+    Curie(usize, &'static str),
+    /// Not a contract column: kept in `extra`.
+    Extra,
+}
+
+fn known_columns(kind: EntityKind) -> &'static [(&'static str, Target)] {
+    static PLANS: OnceLock<[Vec<(&'static str, Target)>; 3]> = OnceLock::new();
+    &PLANS.get_or_init(|| {
+        EntityKind::ALL.map(|kind| {
+            let t = kind.table();
+            let col = |name: &str| Target::Column(t.column(name));
+            match kind {
+                EntityKind::Genes => vec![
+                    ("organism_id", col("organism_id")),
+                    ("organism_name", col("organism_name")),
+                    ("organism_group", col("organism_group")),
+                    ("word", col("word")),
+                    ("match", col("symbol")),
+                    ("ncbigene_symbol", col("gene_symbol")),
+                    ("ncbigene_id", col("ncbigene_id")),
+                    ("source", col("source")),
+                    ("count_direct", col("count_direct")),
+                    ("count_synonym", col("count_synonym")),
+                    ("count_match", col("count_match")),
+                ],
+                EntityKind::Chemicals => vec![
+                    ("word", col("word")),
+                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh")),
+                    ("match", col("match")),
+                    ("name", col("name")),
+                    ("chebi", Target::Curie(t.column("chebi_id"), "chebi")),
+                ],
+                EntityKind::Diseases => vec![
+                    ("word", col("word")),
+                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh")),
+                    ("match", col("match")),
+                    ("name", col("name")),
+                    ("doid", Target::Curie(t.column("doid"), "doid")),
+                ],
+            }
+        })
+    })[kind.index()]
+}
+
+/// Decodes the TSV `text` (the file `rel_path`) into child rows of `kind`.
+///
+/// Problems name the TSV file and line in their message; their `line` stays unset because
+/// the reject row is the figure's (the TSV is part of that record).
+pub fn decode_tsv(text: &str, rel_path: &str, kind: EntityKind, out: &mut TableBuilder) -> Result<(), Problem> {
+    let in_file = |line: usize, p: Problem| Problem {
+        detail: format!("in {rel_path}, line {line}: {}", p.detail),
+        ..p
+    };
+    let mut lines = text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
+    let Some((_, header)) = lines.next().filter(|(_, h)| !h.is_empty()) else {
+        return Err(in_file(1, Problem::new(RejectKind::BadTsv, "the file is empty: expected a header row of column names")));
+    };
+    let names: Vec<&str> = header.split('\t').collect();
+    let known = known_columns(kind);
+    let targets: Vec<Target> = names
+        .iter()
+        .map(|n| known.iter().find(|(k, _)| k == n).map_or(Target::Extra, |(_, t)| *t))
+        .collect();
+    if targets.iter().all(|t| *t == Target::Extra) {
+        let expected: Vec<_> = known.iter().map(|(k, _)| *k).collect();
+        return Err(in_file(
+            1,
+            Problem::new(
+                RejectKind::BadTsv,
+                format!("no header row: the first line names none of the expected columns ({})", expected.join(", ")),
+            ),
+        ));
+    }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(in_file(1, Problem::new(RejectKind::BadTsv, format!("column '{n}' appears twice in the header"))));
+        }
+    }
+    let width = kind.table().schema().fields().len();
+    let extra_col = kind.table().column("extra");
+    let mut ordinal = 0i32;
+    for (line_no, line) in lines {
+        if line.is_empty() {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let count = line.split('\t').count();
+        if count != names.len() {
+            return Err(in_file(
+                line_no,
+                Problem::new(
+                    RejectKind::BadTsv,
+                    format!("expected {} tab-separated fields as in the header, found {count}", names.len()),
+                ),
+            ));
+        }
+        out.col(ORDINAL).i32().push(ordinal);
+        ordinal += 1;
+        let row_len = out.len_of(ORDINAL);
+        let mut extra = String::new();
+        for (name, target) in names.iter().zip(&targets) {
+            let value = fields.next().expect("field count checked");
+            match *target {
+                Target::Column(i) => out
+                    .col(i)
+                    .push_scalar(value)
+                    .map_err(|p| in_file(line_no, p.in_field(name)))?,
+                Target::Curie(i, prefix) => out.col(i).text().push_opt(curie(value, Some(prefix)).as_deref()),
+                Target::Extra => {
+                    extra.push(if extra.is_empty() { '{' } else { ',' });
+                    json_string(name, &mut extra);
+                    extra.push(':');
+                    if is_na_text(value) {
+                        extra.push_str("null");
+                    } else {
+                        json_string(value, &mut extra);
+                    }
+                }
+            }
+        }
+        if extra.is_empty() {
+            out.col(extra_col).text().push_null();
+        } else {
+            extra.push('}');
+            out.col(extra_col).text().push(&extra);
+        }
+        for i in ORDINAL + 1..width {
+            if out.len_of(i) < row_len {
+                out.col(i).push_null();
+            }
+        }
+    }
+    Ok(())
+}

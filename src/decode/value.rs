@@ -1,0 +1,49 @@
+//! Value rules shared by the YAML and TSV decoders that are not a column type's own:
+//! CURIE identifiers and `keywords` splitting.
+
+/// Normalises an identifier to a lower-case-prefix CURIE.
+///
+/// `MESH:D009369` → `mesh:D009369`; a bare `D009369` takes `default_prefix` (`mesh`), or is
+/// kept as written when there is none. `None` for missing values (`NA`, `''`).
+pub fn curie(value: &str, default_prefix: Option<&str>) -> Option<String> {
+    if crate::column::is_na_text(value) {
+        return None;
+    }
+    if let Some((prefix, local)) = value.split_once(':') {
+        if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+            return Some(format!("{}:{local}", prefix.to_ascii_lowercase()));
+        }
+    }
+    Some(match default_prefix {
+        Some(p) if !p.is_empty() => format!("{}:{value}", p.to_ascii_lowercase()),
+        _ => value.to_owned(),
+    })
+}
+
+/// Splits a `keywords` value on `|`, trimming each piece and dropping empty pieces.
+pub fn keywords(value: &str) -> impl Iterator<Item = &str> {
+    value.split('|').map(str::trim).filter(|k| !k.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curies() {
+        assert_eq!(curie("D009369", Some("MESH")).as_deref(), Some("mesh:D009369"));
+        assert_eq!(curie("MESH:D009369", Some("mesh")).as_deref(), Some("mesh:D009369"));
+        assert_eq!(curie("CHEBI:4167", None).as_deref(), Some("chebi:4167"));
+        assert_eq!(curie("DOID:1612", Some("doid")).as_deref(), Some("doid:1612"));
+        assert_eq!(curie("1612", Some("doid")).as_deref(), Some("doid:1612"));
+        assert_eq!(curie("D1", None).as_deref(), Some("D1"));
+        assert_eq!(curie("NA", Some("mesh")), None);
+        assert_eq!(curie("", Some("mesh")), None);
+    }
+
+    #[test]
+    fn keyword_split() {
+        let k: Vec<_> = keywords(" a | b || NA | c ").collect();
+        assert_eq!(k, ["a", "b", "NA", "c"]); // NA is dropped by the list column
+    }
+}

@@ -1,0 +1,262 @@
+//! Error types: run-level failures ([`Error`]) and per-input rejects ([`Reject`]).
+//!
+//! A [`Reject`] is not a failure of the run: it is a row of the `rejects` table, built from a
+//! typed value (never by parsing a message), and the run goes on. An [`Error`] ends the run.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure that ends a run (as opposed to a [`Reject`], which is recorded and skipped).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The corpus cannot be read at all (missing directory, no `_figures`).
+    #[error("cannot read the corpus at {path}: {reason}")]
+    Source { path: PathBuf, reason: String },
+    /// The corpus directory could not be listed or read.
+    #[error("cannot read {path}")]
+    SourceIo {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The output location could not be written.
+    #[error("cannot write the output at {path}")]
+    Destination {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Parquet encoding failed.
+    #[error("cannot write Parquet file {path}")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// Building an Arrow batch failed (a bug: the decoders keep columns aligned).
+    #[error("cannot build an Arrow batch for table {table}")]
+    Arrow {
+        table: &'static str,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+    /// Options are not valid (bad pipeline file, zero threads, ...).
+    #[error("invalid options: {0}")]
+    Options(String),
+    /// A pipeline file could not be read or parsed.
+    #[error("cannot read pipeline file {path}: {reason}")]
+    Pipeline { path: PathBuf, reason: String },
+    /// A bug: a worker panicked. Reported instead of hanging or losing records silently.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The worker thread pool could not be started.
+    #[error("cannot start worker threads")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+}
+
+impl Error {
+    /// Which documented exit status this error maps to (see the README).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Source { .. } | Error::SourceIo { .. } => crate::EXIT_SOURCE,
+            Error::Destination { .. } | Error::Parquet { .. } => crate::EXIT_DESTINATION,
+            _ => crate::EXIT_ERROR,
+        }
+    }
+}
+
+/// The short machine word of a reject, the `rejects.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectKind {
+    /// Malformed YAML, a front matter that is not a mapping, too deep, alias bomb.
+    Yaml,
+    /// No opening or closing `---`, or an empty file.
+    NoFrontMatter,
+    /// Bytes that are not UTF-8.
+    NotUtf8,
+    /// `figid` absent, NULL or empty.
+    MissingFigid,
+    /// A later file reusing a `figid` already taken by an earlier one.
+    DuplicateFigid,
+    /// A value not valid for its column.
+    BadValue,
+    /// A ragged or headerless sibling TSV (the figure is rejected).
+    BadTsv,
+    /// A TSV with no figure.
+    OrphanTable,
+    /// A TSV beside a record that has inline entity lists.
+    ConflictingTable,
+    /// A file larger than `--max-record-bytes`.
+    TooLarge,
+    /// An I/O error or a symlink loop.
+    Unreadable,
+}
+
+impl RejectKind {
+    /// Every kind, in the order the contract lists them.
+    pub const ALL: [RejectKind; 11] = [
+        RejectKind::Yaml,
+        RejectKind::NoFrontMatter,
+        RejectKind::NotUtf8,
+        RejectKind::MissingFigid,
+        RejectKind::DuplicateFigid,
+        RejectKind::BadValue,
+        RejectKind::BadTsv,
+        RejectKind::OrphanTable,
+        RejectKind::ConflictingTable,
+        RejectKind::TooLarge,
+        RejectKind::Unreadable,
+    ];
+
+    /// The word written to the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectKind::Yaml => "yaml",
+            RejectKind::NoFrontMatter => "no_front_matter",
+            RejectKind::NotUtf8 => "not_utf8",
+            RejectKind::MissingFigid => "missing_figid",
+            RejectKind::DuplicateFigid => "duplicate_figid",
+            RejectKind::BadValue => "bad_value",
+            RejectKind::BadTsv => "bad_tsv",
+            RejectKind::OrphanTable => "orphan_table",
+            RejectKind::ConflictingTable => "conflicting_table",
+            RejectKind::TooLarge => "too_large",
+            RejectKind::Unreadable => "unreadable",
+        }
+    }
+
+    /// True for kinds that describe an unused TSV rather than a rejected figure file.
+    ///
+    /// Only figure files count in `inputs = converted + rejected`.
+    pub fn is_table_kind(self) -> bool {
+        matches!(self, RejectKind::OrphanTable | RejectKind::ConflictingTable)
+    }
+}
+
+impl fmt::Display for RejectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem found while decoding one value, before the file it came from is known.
+///
+/// Decoders return this; the record decoder adds the field, and the reader adds the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub kind: RejectKind,
+    /// 1-based line within the file, when known.
+    pub line: Option<u32>,
+    /// 1-based column within the line, when known.
+    pub column: Option<u32>,
+    /// The YAML key or TSV column at fault.
+    pub field: Option<String>,
+    /// What was wrong, as a sentence fragment ("expected a whole number, found 'x'").
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem of `kind` with a description and no position yet.
+    pub fn new(kind: RejectKind, detail: impl Into<String>) -> Self {
+        Problem {
+            kind,
+            line: None,
+            column: None,
+            field: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// Sets the position if none is known yet (the innermost position wins).
+    pub fn at(mut self, line: u32, column: u32) -> Self {
+        if self.line.is_none() {
+            self.line = Some(line);
+            self.column = Some(column);
+        }
+        self
+    }
+
+    /// Sets the field if none is known yet (the innermost field wins).
+    pub fn in_field(mut self, field: &str) -> Self {
+        if self.field.is_none() {
+            self.field = Some(field.to_owned());
+        }
+        self
+    }
+
+    /// Turns the problem into a reject row of the file at `source_path`.
+    pub fn into_reject(self, source_path: &str) -> Reject {
+        let mut message = String::with_capacity(source_path.len() + self.detail.len() + 40);
+        message.push_str(source_path);
+        if let Some(line) = self.line {
+            message.push_str(&format!(", line {line}"));
+            if let Some(col) = self.column {
+                message.push_str(&format!(", column {col}"));
+            }
+        }
+        message.push_str(": ");
+        if let Some(field) = &self.field {
+            message.push_str(&format!("field '{field}': "));
+        }
+        message.push_str(&self.detail);
+        Reject {
+            source_path: source_path.to_owned(),
+            line: self.line,
+            field: self.field,
+            kind: self.kind,
+            message,
+        }
+    }
+}
+
+/// One row of the `rejects` table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reject {
+    pub source_path: String,
+    pub line: Option<u32>,
+    pub field: Option<String>,
+    pub kind: RejectKind,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_file_line_and_field() {
+        let r = Problem::new(RejectKind::BadValue, "expected a whole number, found 'twenty'")
+            .at(7, 7)
+            .in_field("year")
+            .into_reject("_figures/a.md");
+        assert_eq!(
+            r.message,
+            "_figures/a.md, line 7, column 7: field 'year': expected a whole number, found 'twenty'"
+        );
+        assert_eq!(r.line, Some(7));
+        assert_eq!(r.field.as_deref(), Some("year"));
+    }
+
+    #[test]
+    fn innermost_position_and_field_win() {
+        let p = Problem::new(RejectKind::Yaml, "x")
+            .at(3, 1)
+            .at(9, 9)
+            .in_field("inner")
+            .in_field("outer");
+        assert_eq!((p.line, p.field.as_deref()), (Some(3), Some("inner")));
+    }
+
+    #[test]
+    fn kinds_have_distinct_words() {
+        let mut words: Vec<_> = RejectKind::ALL.iter().map(|k| k.as_str()).collect();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), RejectKind::ALL.len());
+    }
+}

@@ -1,0 +1,47 @@
+//! pfocr-etl converts a Pathway Figure OCR (PFOCR) corpus — Markdown records with YAML front
+//! matter, plus sibling TSV tables — into normalised Parquet tables for DuckDB and Polars.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`discover`] → [`read`] → [`decode`] (parallel) → [`merge`] (in order) → [`batch`] →
+//! [`write`] → [`publish`] → [`report`], orchestrated by [`convert()`].
+//!
+//! ```no_run
+//! let opts = pfocr_etl::ConvertOptions::new("pfocr-database", "pfocr-parquet");
+//! let summary = pfocr_etl::convert(&opts)?;
+//! assert_eq!(summary.inputs, summary.converted + summary.rejected);
+//! # Ok::<(), pfocr_etl::Error>(())
+//! ```
+
+pub mod batch;
+pub mod cli;
+pub mod column;
+pub mod convert;
+pub mod decode;
+pub mod discover;
+pub mod error;
+pub mod merge;
+pub mod options;
+pub mod ordered;
+pub mod pipeline;
+pub mod publish;
+pub mod read;
+pub mod report;
+pub mod schema;
+pub mod write;
+
+pub use convert::convert;
+pub use error::{Error, Reject, RejectKind, Result};
+pub use options::{ConvertOptions, Settings};
+pub use report::Summary;
+pub use schema::{Table, SCHEMA_VERSION};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: more figure files rejected than `--max-rejects` allows (output written).
+pub const EXIT_TOO_MANY_REJECTS: u8 = 1;
+/// Exit status: usage error or any other failure.
+pub const EXIT_ERROR: u8 = 2;
+/// Exit status: the corpus cannot be read.
+pub const EXIT_SOURCE: u8 = 3;
+/// Exit status: the output cannot be written.
+pub const EXIT_DESTINATION: u8 = 4;

@@ -1,0 +1,165 @@
+//! The sequential step after parallel decoding: sees records in sorted path order, so it
+//! decides what only order can decide — the first of two records with one figid wins, which
+//! TSVs were claimed — and collects the rejects.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use arrow::array::BooleanArray;
+use arrow::compute::filter_record_batch;
+use arrow::record_batch::RecordBatch;
+
+use crate::batch::Batches;
+use crate::decode::{EntityKind, Outcome};
+use crate::discover::{Corpus, FigureFile};
+use crate::error::{Error, Reject, RejectKind, Result};
+use crate::schema::Table;
+
+/// A 128-bit fingerprint of a figid: keeps the seen-set small (16 bytes a record) for
+/// corpora of any size; two figids colliding is as likely as a random 128-bit match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Fingerprint(u64, u64);
+
+fn fingerprint(s: &str) -> Fingerprint {
+    let half = |salt: u64| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        s.hash(&mut h);
+        h.finish()
+    };
+    Fingerprint(half(0x9e37_79b9_7f4a_7c15), half(0x85eb_ca6b_c2b2_ae35))
+}
+
+/// Order-dependent bookkeeping of a run.
+#[derive(Debug, Default)]
+pub struct Merge {
+    /// figid → index (in sorted path order) of the figure file that took it.
+    seen: HashMap<Fingerprint, u32>,
+    claimed: HashSet<Fingerprint>,
+    pub rejects: Vec<Reject>,
+    pub converted: u64,
+    pub rejected: u64,
+}
+
+/// What to keep of a decoded chunk.
+pub struct Accepted {
+    pub batches: Batches,
+    pub records: usize,
+}
+
+impl Merge {
+    /// Takes the outcomes of the chunk of `figures` starting at index `start` (in order) and
+    /// returns its batches, without the rows of records that lost a duplicate figid.
+    pub fn accept(
+        &mut self,
+        batches: Batches,
+        outcomes: Vec<Outcome>,
+        start: usize,
+        figures: &[FigureFile],
+    ) -> Result<Accepted> {
+        let records = outcomes.len();
+        let mut keep: Option<[Vec<bool>; 4]> = None;
+        let mut offsets = [0usize; 4];
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let index = start + i;
+            let rel = figures[index].rel.clone();
+            match outcome {
+                Outcome::Converted(c) => {
+                    let fp = fingerprint(&c.figid);
+                    if let Some(&first) = self.seen.get(&fp) {
+                        let first_path = &figures[first as usize].rel;
+                        self.rejected += 1;
+                        self.rejects.push(Reject {
+                            message: format!(
+                                "{rel}, line {}: figid '{}' is already used by {first_path} (the first file in path order keeps it)",
+                                c.figid_line, c.figid
+                            ),
+                            source_path: rel,
+                            line: Some(c.figid_line),
+                            field: Some("figid".into()),
+                            kind: RejectKind::DuplicateFigid,
+                        });
+                        let masks = keep.get_or_insert_with(|| {
+                            std::array::from_fn(|t| vec![true; batches.0[t].num_rows()])
+                        });
+                        for t in 0..4 {
+                            masks[t][offsets[t]..offsets[t] + c.rows[t]].fill(false);
+                        }
+                    } else {
+                        self.seen.insert(fp, index as u32);
+                        self.claimed.insert(fp);
+                        self.converted += 1;
+                        for table_rel in c.conflicts {
+                            self.rejects.push(Reject {
+                                message: format!(
+                                    "{table_rel}: not used, because {rel} lists its genes, chemicals and diseases inline in the front matter"
+                                ),
+                                source_path: table_rel,
+                                line: None,
+                                field: None,
+                                kind: RejectKind::ConflictingTable,
+                            });
+                        }
+                    }
+                    for t in 0..4 {
+                        offsets[t] += c.rows[t];
+                    }
+                }
+                Outcome::Rejected { reject, claim } => {
+                    self.claimed.insert(fingerprint(&claim));
+                    self.rejected += 1;
+                    self.rejects.push(reject);
+                }
+            }
+        }
+        let batches = match keep {
+            None => batches,
+            Some(masks) => {
+                let mut filtered = Vec::with_capacity(4);
+                for (t, (batch, mask)) in batches.0.iter().zip(masks).enumerate() {
+                    filtered.push(filter(batch, mask, Table::ALL[t])?);
+                }
+                Batches(filtered.try_into().expect("four tables"))
+            }
+        };
+        Ok(Accepted { batches, records })
+    }
+
+    /// Adds the rejects found while listing and the TSVs no record claimed, and returns every
+    /// reject sorted by path.
+    pub fn finish(mut self, corpus: &mut Corpus) -> (Vec<Reject>, u64, u64) {
+        self.rejected += corpus.rejected_figures as u64;
+        self.rejects.append(&mut corpus.rejects);
+        let mut orphans: Vec<Reject> = Vec::new();
+        for (figid, set) in &corpus.tables {
+            if self.claimed.contains(&fingerprint(figid)) {
+                continue;
+            }
+            for (kind, file) in EntityKind::ALL.iter().zip(set) {
+                if let Some(file) = file {
+                    orphans.push(Reject {
+                        message: format!(
+                            "{}: no figure has figid '{figid}', which the file name names (expected _figures/{figid}.md or a record with that figid) — its {} rows were not loaded",
+                            file.rel,
+                            kind.key()
+                        ),
+                        source_path: file.rel.clone(),
+                        line: None,
+                        field: None,
+                        kind: RejectKind::OrphanTable,
+                    });
+                }
+            }
+        }
+        self.rejects.append(&mut orphans);
+        self.rejects.sort();
+        (self.rejects, self.converted, self.rejected)
+    }
+}
+
+fn filter(batch: &RecordBatch, mask: Vec<bool>, table: Table) -> Result<RecordBatch> {
+    filter_record_batch(batch, &BooleanArray::from(mask)).map_err(|source| Error::Arrow {
+        table: table.name(),
+        source,
+    })
+}
