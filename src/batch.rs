@@ -21,7 +21,9 @@ impl TableBuilder {
             .schema()
             .fields()
             .iter()
-            .map(|f| Column::new(ColumnType::of(f.data_type()).expect("schema types are supported")))
+            .map(|f| {
+                Column::new(ColumnType::of(f.data_type()).expect("schema types are supported"))
+            })
             .collect();
         TableBuilder { table, columns }
     }

@@ -63,7 +63,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             out,
             settings,
             quiet,
-        } => (ConvertOptions::from_settings(corpus, out, &settings)?, quiet),
+        } => (
+            ConvertOptions::from_settings(corpus, out, &settings)?,
+            quiet,
+        ),
         Command::Run { pipeline, quiet } => (pipeline::load(&pipeline)?, quiet),
     };
     run_convert(opts, quiet)

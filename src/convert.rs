@@ -46,7 +46,9 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
         .enumerate()
         .map(|(i, c)| (i * opts.batch_records, c))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()?;
     let progress = Progress::new(figures.len() as u64, opts.progress);
     let mut merge = Merge::default();
     ordered_map(
@@ -84,7 +86,10 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
         ..Summary::default()
     };
     for r in &rejects {
-        *summary.rejects_by_kind.entry(r.kind.as_str().to_owned()).or_default() += 1;
+        *summary
+            .rejects_by_kind
+            .entry(r.kind.as_str().to_owned())
+            .or_default() += 1;
     }
     for (table, out) in outputs {
         summary.tables.insert(table.name().to_owned(), out);
@@ -97,7 +102,11 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
 }
 
 /// Decodes a chunk of figure files into one batch per data table.
-fn decode_chunk(files: &[FigureFile], tables: &DiskTables<'_>, max_record_bytes: u64) -> Result<(Batches, Vec<Outcome>)> {
+fn decode_chunk(
+    files: &[FigureFile],
+    tables: &DiskTables<'_>,
+    max_record_bytes: u64,
+) -> Result<(Batches, Vec<Outcome>)> {
     let mut builders = Builders::default();
     let outcomes = files
         .iter()
@@ -109,7 +118,8 @@ fn decode_chunk(files: &[FigureFile], tables: &DiskTables<'_>, max_record_bytes:
 /// The rejects table as one batch.
 fn rejects_batch(rejects: &[Reject]) -> Result<RecordBatch> {
     let mut b = TableBuilder::new(Table::Rejects);
-    let [path, line, field, kind, message] = ["source_path", "line", "field", "kind", "message"].map(|c| Table::Rejects.column(c));
+    let [path, line, field, kind, message] =
+        ["source_path", "line", "field", "kind", "message"].map(|c| Table::Rejects.column(c));
     for r in rejects {
         match r.line.and_then(|l| i32::try_from(l).ok()) {
             Some(l) => b.col(line).i32().push(l),

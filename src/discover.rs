@@ -70,8 +70,10 @@ pub fn discover(root: &Path) -> Result<Corpus> {
             path: root.to_path_buf(),
             reason: if root.is_dir() {
                 "it has no _figures directory (expected _figures/<figid>.md files)".to_owned()
-            } else {
+            } else if root.exists() {
                 "it is not a directory".to_owned()
+            } else {
+                "it does not exist".to_owned()
             },
         });
     }
@@ -79,10 +81,16 @@ pub fn discover(root: &Path) -> Result<Corpus> {
         root: root.to_path_buf(),
         ..Corpus::default()
     };
-    walk(root, &figures_dir, "md", &mut corpus, |c, path, rel, size| {
-        c.bytes += size;
-        c.figures.push(FigureFile { path, rel });
-    })?;
+    walk(
+        root,
+        &figures_dir,
+        "md",
+        &mut corpus,
+        |c, path, rel, size| {
+            c.bytes += size;
+            c.figures.push(FigureFile { path, rel });
+        },
+    )?;
     corpus.figures.sort_by(|a, b| a.rel.cmp(&b.rel));
     let data_dir = root.join("_data");
     if data_dir.is_dir() {
@@ -124,7 +132,10 @@ fn walk(
                     });
                 };
                 if path == dir {
-                    return Err(Error::SourceIo { path, source: err.into() });
+                    return Err(Error::SourceIo {
+                        path,
+                        source: err.into(),
+                    });
                 }
                 let why = if err.loop_ancestor().is_some() {
                     "it is a symbolic link loop".to_owned()
@@ -155,12 +166,20 @@ fn walk(
 fn index_table(corpus: &mut Corpus, file: TableFile) {
     let name = file.rel.rsplit('/').next().unwrap_or(&file.rel).to_owned();
     for kind in EntityKind::ALL {
-        if let Some(figid) = name.strip_suffix(kind.tsv_suffix()).filter(|f| !f.is_empty()) {
+        if let Some(figid) = name
+            .strip_suffix(kind.tsv_suffix())
+            .filter(|f| !f.is_empty())
+        {
             let set = corpus.tables.entry(figid.to_owned()).or_default();
             if let Some(other) = &set[kind.index()] {
                 // Two files for one figid and kind (in different folders of _data).
                 corpus.rejects.push(Reject {
-                    message: format!("{}: another table of {} for figid '{figid}' is used instead: {}", file.rel, kind.key(), other.rel),
+                    message: format!(
+                        "{}: another table of {} for figid '{figid}' is used instead: {}",
+                        file.rel,
+                        kind.key(),
+                        other.rel
+                    ),
                     source_path: file.rel,
                     line: None,
                     field: None,
@@ -238,7 +257,11 @@ mod tests {
         let c = discover(dir.path()).unwrap();
         assert_eq!(c.rejects.len(), 1);
         assert_eq!(c.rejects[0].kind, RejectKind::Unreadable);
-        assert!(c.rejects[0].message.contains("loop"), "{}", c.rejects[0].message);
+        assert!(
+            c.rejects[0].message.contains("loop"),
+            "{}",
+            c.rejects[0].message
+        );
         assert_eq!(c.inputs(), 1);
     }
 }

@@ -230,10 +230,13 @@ mod tests {
 
     #[test]
     fn message_names_file_line_and_field() {
-        let r = Problem::new(RejectKind::BadValue, "expected a whole number, found 'twenty'")
-            .at(7, 7)
-            .in_field("year")
-            .into_reject("_figures/a.md");
+        let r = Problem::new(
+            RejectKind::BadValue,
+            "expected a whole number, found 'twenty'",
+        )
+        .at(7, 7)
+        .in_field("year")
+        .into_reject("_figures/a.md");
         assert_eq!(
             r.message,
             "_figures/a.md, line 7, column 7: field 'year': expected a whole number, found 'twenty'"

@@ -67,7 +67,11 @@ impl ConvertOptions {
     }
 
     /// Applies and checks user settings.
-    pub fn from_settings(input: impl Into<PathBuf>, output: impl Into<PathBuf>, s: &Settings) -> Result<Self> {
+    pub fn from_settings(
+        input: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        s: &Settings,
+    ) -> Result<Self> {
         let threads = match s.threads {
             Some(0) => return Err(Error::Options("--threads must be at least 1".into())),
             Some(n) => n,
@@ -81,7 +85,9 @@ impl ConvertOptions {
         let defaults = WriteOptions::default();
         let zstd_level = s.zstd_level.unwrap_or(defaults.zstd_level);
         if !(1..=22).contains(&zstd_level) {
-            return Err(Error::Options(format!("zstd level must be 1 to 22, not {zstd_level}")));
+            return Err(Error::Options(format!(
+                "zstd level must be 1 to 22, not {zstd_level}"
+            )));
         }
         Ok(ConvertOptions {
             input: input.into(),
@@ -89,14 +95,26 @@ impl ConvertOptions {
             threads,
             max_rejects: s.max_rejects,
             max_record_bytes: match s.max_record_bytes {
-                Some(0) => return Err(Error::Options("--max-record-bytes must be at least 1".into())),
+                Some(0) => {
+                    return Err(Error::Options(
+                        "--max-record-bytes must be at least 1".into(),
+                    ))
+                }
                 Some(n) => n,
                 None => DEFAULT_MAX_RECORD_BYTES,
             },
             batch_records: positive(s.batch_records, "batch_records", DEFAULT_BATCH_RECORDS)?,
             write: WriteOptions {
-                row_group_rows: positive(s.row_group_rows, "row_group_rows", defaults.row_group_rows)?,
-                row_group_bytes: positive(s.row_group_bytes, "row_group_bytes", defaults.row_group_bytes)?,
+                row_group_rows: positive(
+                    s.row_group_rows,
+                    "row_group_rows",
+                    defaults.row_group_rows,
+                )?,
+                row_group_bytes: positive(
+                    s.row_group_bytes,
+                    "row_group_bytes",
+                    defaults.row_group_bytes,
+                )?,
                 zstd_level,
             },
             progress: false,

@@ -44,7 +44,9 @@ where
         let mut pending = BTreeMap::new();
         let mut next = 0;
         while next < n {
-            let (i, r) = rx.recv().expect("a sender is alive while items are in flight");
+            let (i, r) = rx
+                .recv()
+                .expect("a sender is alive while items are in flight");
             pending.insert(i, r);
             while let Some(r) = pending.remove(&next) {
                 let r = r.map_err(|p| on_panic(panic_message(&p)))?;
@@ -74,7 +76,10 @@ mod tests {
     #[test]
     fn results_come_in_order_for_any_thread_count() {
         for threads in [1, 2, 4] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             let mut seen = Vec::new();
             ordered_map(
                 &pool,
@@ -82,7 +87,9 @@ mod tests {
                 3,
                 |i| {
                     // Uneven work so results arrive out of order.
-                    std::thread::sleep(std::time::Duration::from_micros(((i * 7919) % 13) as u64 * 50));
+                    std::thread::sleep(std::time::Duration::from_micros(
+                        ((i * 7919) % 13) as u64 * 50,
+                    ));
                     i * 2
                 },
                 |m| m,
@@ -98,7 +105,10 @@ mod tests {
 
     #[test]
     fn a_panic_is_an_error_not_a_hang() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
         let r = ordered_map(
             &pool,
             10,

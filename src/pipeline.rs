@@ -42,7 +42,13 @@ pub fn load(path: &Path) -> Result<ConvertOptions> {
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let file: PipelineFile = serde_saphyr::from_str(&text).map_err(|e| err(e.to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let resolve = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
     ConvertOptions::from_settings(resolve(&file.input), resolve(&file.output), &file.options)
 }
 
@@ -54,7 +60,11 @@ mod tests {
     fn reads_paths_relative_to_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("p.yaml");
-        std::fs::write(&p, "input: corpus\noutput: /tmp/out\noptions:\n  threads: 3\n  max_rejects: 5\n").unwrap();
+        std::fs::write(
+            &p,
+            "input: corpus\noutput: /tmp/out\noptions:\n  threads: 3\n  max_rejects: 5\n",
+        )
+        .unwrap();
         let o = load(&p).unwrap();
         assert_eq!(o.input, dir.path().join("corpus"));
         assert_eq!(o.output, PathBuf::from("/tmp/out"));

@@ -58,7 +58,9 @@ impl Staging {
             ),
         })?;
         recover(out)?;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let run = staging.join(format!("run-{}-{nanos}", std::process::id()));
         fs::create_dir_all(run.join("new")).map_err(dest(&run))?;
         Ok(Staging {
@@ -151,7 +153,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(dest(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(dest(dir))
 }
 
 #[cfg(unix)]

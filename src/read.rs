@@ -38,7 +38,10 @@ pub fn decode_utf8(mut bytes: Vec<u8>) -> Result<String, Problem> {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        let col = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
         let what = if e.as_bytes().contains(&0) {
             "the file is binary, not UTF-8 text"
         } else {
@@ -144,7 +147,10 @@ mod tests {
 
     #[test]
     fn missing_delimiters() {
-        assert_eq!(split_front_matter("").unwrap_err().kind, RejectKind::NoFrontMatter);
+        assert_eq!(
+            split_front_matter("").unwrap_err().kind,
+            RejectKind::NoFrontMatter
+        );
         let e = split_front_matter("figid: a\n").unwrap_err();
         assert!(e.detail.contains("first line"), "{}", e.detail);
         let e = split_front_matter("---\nfigid: a\nyear: 1\n").unwrap_err();
@@ -155,7 +161,10 @@ mod tests {
     fn utf8_checks() {
         assert_eq!(decode_utf8(b"\xEF\xBB\xBF---\n".to_vec()).unwrap(), "---\n");
         let e = decode_utf8(b"---\nab\xFFc\n".to_vec()).unwrap_err();
-        assert_eq!((e.kind, e.line, e.column), (RejectKind::NotUtf8, Some(2), Some(3)));
+        assert_eq!(
+            (e.kind, e.line, e.column),
+            (RejectKind::NotUtf8, Some(2), Some(3))
+        );
         let e = decode_utf8(b"\x00\x01\x02\xFE".to_vec()).unwrap_err();
         assert!(e.detail.contains("binary"), "{}", e.detail);
     }

@@ -24,10 +24,8 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} records  {per_sec}  ETA {eta}",
-            )
-            .expect("static template"),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} records  {per_sec}  ETA {eta}")
+                .expect("static template"),
         );
         Progress(Some(bar))
     }
@@ -90,7 +88,11 @@ impl Summary {
             self.input_bytes as f64 / 1e6 / self.total_seconds.max(1e-9),
         );
         if !self.rejects_by_kind.is_empty() {
-            let kinds: Vec<String> = self.rejects_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let kinds: Vec<String> = self
+                .rejects_by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             s.push_str(&format!("rejects: {}\n", kinds.join(", ")));
         }
         let rows: Vec<String> = Table::ALL

@@ -194,7 +194,12 @@ mod tests {
     fn every_column_has_a_supported_type() {
         for t in Table::ALL {
             for f in t.schema().fields() {
-                assert!(ColumnType::of(f.data_type()).is_some(), "{}.{}", t.name(), f.name());
+                assert!(
+                    ColumnType::of(f.data_type()).is_some(),
+                    "{}.{}",
+                    t.name(),
+                    f.name()
+                );
             }
         }
     }
@@ -203,7 +208,11 @@ mod tests {
     fn keys_are_not_null() {
         for t in Table::ALL {
             let s = t.schema();
-            let key = if t == Table::Rejects { "source_path" } else { "figid" };
+            let key = if t == Table::Rejects {
+                "source_path"
+            } else {
+                "figid"
+            };
             assert!(!s.field_with_name(key).unwrap().is_nullable());
         }
         assert_eq!(Table::Figures.column("figid"), 0);

@@ -50,7 +50,11 @@ impl Default for WriteOptions {
 ///
 /// `expected_figures` (the number of inputs) sizes the bloom filters; it depends only on the
 /// input, so the files stay byte-identical from run to run.
-pub fn writer_properties(table: Table, expected_figures: u64, opts: &WriteOptions) -> Result<WriterProperties> {
+pub fn writer_properties(
+    table: Table,
+    expected_figures: u64,
+    opts: &WriteOptions,
+) -> Result<WriterProperties> {
     let level = ZstdLevel::try_new(opts.zstd_level)
         .map_err(|e| Error::Options(format!("zstd level {}: {e}", opts.zstd_level)))?;
     let rg_rows = opts.row_group_rows as u64;
@@ -115,11 +119,15 @@ impl TableWriter {
             path: path.clone(),
             source,
         })?;
-        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), table.schema(), Some(props))
-            .map_err(|source| Error::Parquet {
-                path: path.clone(),
-                source,
-            })?;
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            table.schema(),
+            Some(props),
+        )
+        .map_err(|source| Error::Parquet {
+            path: path.clone(),
+            source,
+        })?;
         Ok(TableWriter {
             table,
             path,
@@ -181,7 +189,10 @@ impl TableWriters {
 
     /// Appends a batch to `table`.
     pub fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
-        let i = Table::ALL.iter().position(|&t| t == table).expect("every table has a writer");
+        let i = Table::ALL
+            .iter()
+            .position(|&t| t == table)
+            .expect("every table has a writer");
         self.writers[i].write(batch)
     }
 

@@ -1,1 +1,19 @@
+//! End-to-end tests: they drive the real `pfocr-etl` binary and read the Parquet back.
 
+// Workdir, running the binary, reading tables back.
+mod util;
+
+// Both generations converted into every table and column as the contract says.
+mod convert;
+// Bad records land in rejects with file/line/field; inputs = converted + rejected.
+mod rejects;
+// --threads 1/2/4 and batch sizes give byte-identical Parquet.
+mod determinism;
+// `pfocr-etl run pipelines/….yaml`.
+mod pipeline;
+// Every value of EXPECTED.json, for ../shared/pfocr-sample and data/sample.
+mod conformance;
+// Parquet properties: zstd, dictionary, statistics, page index, bloom filters, metadata.
+mod parquet_props;
+// Output replacement: staging, previous output kept on failure, exit codes.
+mod publish;

@@ -203,8 +203,7 @@ pub fn parse_float(text: &str) -> Result<Option<f64>, Problem> {
     // Rust's parser also takes "inf"/"infinity"/"nan" words; the contract's numbers are
     // digits, so require one.
     let numeric = t.bytes().any(|b| b.is_ascii_digit())
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
     match t.parse::<f64>() {
         Ok(v) if numeric => Ok(Some(v)),
@@ -230,7 +229,11 @@ mod tests {
         assert_eq!(parse_int("NaN").unwrap(), None);
         assert_eq!(parse_int("").unwrap(), None);
         for bad in ["twenty", "1.5", "1e3", "0x10", "+", "12a"] {
-            assert_eq!(parse_int(bad).unwrap_err().kind, RejectKind::BadValue, "{bad}");
+            assert_eq!(
+                parse_int(bad).unwrap_err().kind,
+                RejectKind::BadValue,
+                "{bad}"
+            );
         }
     }
 
@@ -242,7 +245,10 @@ mod tests {
         assert!(e.detail.contains("-32768 to 32767"), "{}", e.detail);
         let mut c = IntColumn::<Int64Type>::default();
         c.push_scalar("9000000000").unwrap();
-        assert_eq!(c.finish().as_primitive::<Int64Type>().value(0), 9_000_000_000);
+        assert_eq!(
+            c.finish().as_primitive::<Int64Type>().value(0),
+            9_000_000_000
+        );
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub enum EntityKind {
 
 impl EntityKind {
     /// All kinds, in table order.
-    pub const ALL: [EntityKind; 3] = [EntityKind::Genes, EntityKind::Chemicals, EntityKind::Diseases];
+    pub const ALL: [EntityKind; 3] = [
+        EntityKind::Genes,
+        EntityKind::Chemicals,
+        EntityKind::Diseases,
+    ];
 
     /// The front matter key of the inline list.
     pub fn key(self) -> &'static str {
@@ -112,7 +116,12 @@ fn build_plan(kind: EntityKind) -> Plan {
 ///
 /// A single mapping counts as a one-element list; NULL items are dropped; the `figid`
 /// column of the new rows is left for the record decoder.
-pub fn decode_inline(ev: &mut Events<'_>, first: Ev<'_>, kind: EntityKind, out: &mut TableBuilder) -> Result<(), Problem> {
+pub fn decode_inline(
+    ev: &mut Events<'_>,
+    first: Ev<'_>,
+    kind: EntityKind,
+    out: &mut TableBuilder,
+) -> Result<(), Problem> {
     match &first.event {
         Event::SequenceStart(..) => {
             let mut position = 0i32;
@@ -145,7 +154,12 @@ fn not_a_mapping(kind: EntityKind, found: &Event<'_>) -> Problem {
 }
 
 /// Decodes one entity mapping (its start event already read) into a row.
-fn decode_row(ev: &mut Events<'_>, kind: EntityKind, ordinal: i32, out: &mut TableBuilder) -> Result<(), Problem> {
+fn decode_row(
+    ev: &mut Events<'_>,
+    kind: EntityKind,
+    ordinal: i32,
+    out: &mut TableBuilder,
+) -> Result<(), Problem> {
     let plan = plan(kind);
     out.col(ORDINAL).i32().push(ordinal);
     let row_len = out.len_of(ORDINAL);
@@ -160,12 +174,18 @@ fn decode_row(ev: &mut Events<'_>, kind: EntityKind, ordinal: i32, out: &mut Tab
             Event::MappingEnd => break,
             Event::Scalar(k, ..) => k.to_string(),
             other => {
-                return Err(Problem::new(RejectKind::Yaml, format!("expected a text key, found {}", describe(other)))
-                    .at(key_ev.line, key_ev.col))
+                return Err(Problem::new(
+                    RejectKind::Yaml,
+                    format!("expected a text key, found {}", describe(other)),
+                )
+                .at(key_ev.line, key_ev.col))
             }
         };
-        let dup = Problem::new(RejectKind::Yaml, format!("duplicate key '{key}' in a {} item", kind.key()))
-            .at(key_ev.line, key_ev.col);
+        let dup = Problem::new(
+            RejectKind::Yaml,
+            format!("duplicate key '{key}' in a {} item", kind.key()),
+        )
+        .at(key_ev.line, key_ev.col);
         let value = ev.next_event()?;
         let (line, col) = (value.line, value.col);
         let at = |p: Problem| p.at(line, col).in_field(&key);
@@ -185,13 +205,20 @@ fn decode_row(ev: &mut Events<'_>, kind: EntityKind, ordinal: i32, out: &mut Tab
         }
         seen |= 1 << id;
         match plan.keys[id].1 {
-            Target::Column(i) => decode_value(ev, value, out.col(i), ListRule::Plain).map_err(at)?,
+            Target::Column(i) => {
+                decode_value(ev, value, out.col(i), ListRule::Plain).map_err(at)?
+            }
             Target::CurieSource => source = scalar_text(&value).map_err(at)?,
             Target::CurieIdentifier => identifier = scalar_text(&value).map_err(at)?,
         }
     }
     if let Some(mesh) = plan.mesh_id {
-        let id = identifier.and_then(|id| curie(&id, source.as_deref().filter(|s| !crate::column::is_na_text(s))));
+        let id = identifier.and_then(|id| {
+            curie(
+                &id,
+                source.as_deref().filter(|s| !crate::column::is_na_text(s)),
+            )
+        });
         out.col(mesh).text().push_opt(id.as_deref());
     }
     let extra_col = out.col(plan.extra).text();

@@ -19,7 +19,14 @@ use crate::schema::Table;
 pub const DROPPED_KEYS: [&str; 3] = ["seo", "schema-jsonld", "redirect_from"];
 
 /// Figures columns filled from the record's context rather than a front matter key.
-const DERIVED: [&str; 6] = ["figid", "pathway_score", "entity_source", "extra", "body", "source_path"];
+const DERIVED: [&str; 6] = [
+    "figid",
+    "pathway_score",
+    "entity_source",
+    "extra",
+    "body",
+    "source_path",
+];
 
 /// What the front matter yields besides the pushed columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +108,36 @@ fn plan() -> &'static Plan {
 ///
 /// On success the figures row is complete except `figid`, `entity_source`, `body` and
 /// `source_path`, which the record decoder adds; on error the caller rolls `out` back.
-pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> Result<Header, Problem> {
-    let plan = plan();
+pub fn decode_front_matter(
+    yaml: &str,
+    first_line: u32,
+    out: &mut Builders,
+) -> Result<Header, Problem> {
     let mut ev = Events::new(yaml, first_line);
-    let start = open_mapping(&mut ev, first_line)?;
+    decode_mapping(&mut ev, first_line, out).map_err(|problem| {
+        // Values are checked as they stream in, so a bad value can be seen before a syntax
+        // error further down. Malformed YAML is the more basic fault: report it instead.
+        if problem.kind == RejectKind::Yaml {
+            return problem;
+        }
+        loop {
+            match ev.next_event() {
+                Ok(e) if matches!(e.event, Event::StreamEnd) => return problem,
+                Ok(_) => continue,
+                Err(syntax) if syntax.kind == RejectKind::Yaml => return syntax,
+                Err(_) => return problem,
+            }
+        }
+    })
+}
+
+fn decode_mapping(
+    ev: &mut Events<'_>,
+    first_line: u32,
+    out: &mut Builders,
+) -> Result<Header, Problem> {
+    let plan = plan();
+    let start = open_mapping(ev, first_line)?;
     let row = out.figures.rows();
     let mut seen: u64 = 0;
     let mut extra_keys: Vec<String> = Vec::new();
@@ -122,15 +155,21 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
             other => {
                 return Err(Problem::new(
                     RejectKind::Yaml,
-                    format!("expected a text key in the front matter, found {}", describe(other)),
+                    format!(
+                        "expected a text key in the front matter, found {}",
+                        describe(other)
+                    ),
                 )
                 .at(key_ev.line, key_ev.col))
             }
         };
         let dup = || {
-            Problem::new(RejectKind::Yaml, format!("duplicate key '{key}' in the front matter"))
-                .at(key_ev.line, key_ev.col)
-                .in_field(&key)
+            Problem::new(
+                RejectKind::Yaml,
+                format!("duplicate key '{key}' in the front matter"),
+            )
+            .at(key_ev.line, key_ev.col)
+            .in_field(&key)
         };
         let value = ev.next_event()?;
         let Some(id) = plan.keys.iter().position(|(k, _)| *k == key) else {
@@ -140,7 +179,7 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
             extra.push(if extra.is_empty() { '{' } else { ',' });
             json_string(&key, &mut extra);
             extra.push(':');
-            node_to_json(&mut ev, value, &mut extra).map_err(|p| p.in_field(&key))?;
+            node_to_json(ev, value, &mut extra).map_err(|p| p.in_field(&key))?;
             extra_keys.push(key);
             continue;
         };
@@ -151,13 +190,19 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
         let (line, col) = (value.line, value.col);
         let at = |p: Problem| p.at(line, col).in_field(&key);
         match plan.keys[id].1 {
-            Target::Column(i) => decode_value(&mut ev, value, out.figures.col(i), ListRule::Plain).map_err(at)?,
-            Target::Keywords(i) => decode_value(&mut ev, value, out.figures.col(i), ListRule::Keywords).map_err(at)?,
+            Target::Column(i) => {
+                decode_value(ev, value, out.figures.col(i), ListRule::Plain).map_err(at)?
+            }
+            Target::Keywords(i) => {
+                decode_value(ev, value, out.figures.col(i), ListRule::Keywords).map_err(at)?
+            }
             Target::Annotations(i) => {
-                decode_value(&mut ev, value, out.figures.col(i), ListRule::Annotations).map_err(at)?
+                decode_value(ev, value, out.figures.col(i), ListRule::Annotations).map_err(at)?
             }
             Target::Figid => match &value.event {
-                Event::Scalar(t, style, ..) if is_yaml_null(t, *style) || crate::column::is_na_text(t) => {
+                Event::Scalar(t, style, ..)
+                    if is_yaml_null(t, *style) || crate::column::is_na_text(t) =>
+                {
                     figid_missing_at = Some((value.line, value.col));
                 }
                 Event::Scalar(t, ..) => {
@@ -184,12 +229,13 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
                     }
                 }
                 inline = true;
-                entities::decode_inline(&mut ev, value, kind, out.entity_builder(kind)).map_err(|p| p.in_field(&key))?;
+                entities::decode_inline(ev, value, kind, out.entity_builder(kind))
+                    .map_err(|p| p.in_field(&key))?;
             }
             Target::Drop => ev.skip_node(&value)?,
         }
     }
-    close_document(&mut ev)?;
+    close_document(ev)?;
 
     // pathway_score wins over automl_pathway whatever their order.
     let score_col = out.figures.col(plan.pathway_score);
@@ -198,11 +244,17 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
             let (Event::Scalar(t, style, ..), line, col) = (&s.event, s.line, s.col) else {
                 unreachable!("scores are scalars")
             };
-            let field = if scores[0].is_some() { "pathway_score" } else { "automl_pathway" };
+            let field = if scores[0].is_some() {
+                "pathway_score"
+            } else {
+                "automl_pathway"
+            };
             if is_yaml_null(t, *style) {
                 score_col.push_null();
             } else {
-                score_col.push_scalar(t).map_err(|p| p.at(line, col).in_field(field))?;
+                score_col
+                    .push_scalar(t)
+                    .map_err(|p| p.at(line, col).in_field(field))?;
             }
         }
         None => score_col.push_null(),
@@ -220,14 +272,21 @@ pub fn decode_front_matter(yaml: &str, first_line: u32, out: &mut Builders) -> R
         }
     }
     let Some((figid, figid_line)) = figid else {
-        let p = Problem::new(RejectKind::MissingFigid, "the record has no figid (it is required and may not be empty)")
-            .in_field("figid");
+        let p = Problem::new(
+            RejectKind::MissingFigid,
+            "the record has no figid (it is required and may not be empty)",
+        )
+        .in_field("figid");
         return Err(match figid_missing_at {
             Some((l, c)) => p.at(l, c),
             None => p.at(start.0, start.1),
         });
     };
-    Ok(Header { figid, figid_line, inline })
+    Ok(Header {
+        figid,
+        figid_line,
+        inline,
+    })
 }
 
 /// Reads the stream and document start and the mapping start; returns its position.
@@ -286,9 +345,11 @@ fn validate_figid(figid: &str) -> Result<(), Problem> {
     match bad {
         Some(why) => Err(Problem::new(
             RejectKind::BadValue,
-            format!("figid '{}' cannot name the record's _data files: {why}", figid.escape_debug()),
+            format!(
+                "figid '{}' cannot name the record's _data files: {why}",
+                figid.escape_debug()
+            ),
         )),
         None => Ok(()),
     }
 }
-

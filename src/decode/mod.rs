@@ -40,11 +40,15 @@ pub struct DiskTables<'c> {
 
 impl Tables for DiskTables<'_> {
     fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
-        self.index.get(figid)?[kind.index()].as_ref().map(|t| t.rel.as_str())
+        self.index.get(figid)?[kind.index()]
+            .as_ref()
+            .map(|t| t.rel.as_str())
     }
 
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
-        let file = self.index[figid][kind.index()].as_ref().expect("rel() found it");
+        let file = self.index[figid][kind.index()]
+            .as_ref()
+            .expect("rel() found it");
         read_text(&file.path, self.max_bytes).map(Cow::Owned)
     }
 }
@@ -54,7 +58,9 @@ pub type MemoryTables = HashMap<String, [Option<(String, String)>; 3]>;
 
 impl Tables for MemoryTables {
     fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
-        self.get(figid)?[kind.index()].as_ref().map(|(rel, _)| rel.as_str())
+        self.get(figid)?[kind.index()]
+            .as_ref()
+            .map(|(rel, _)| rel.as_str())
     }
 
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
@@ -86,7 +92,12 @@ pub enum Outcome {
 }
 
 /// Reads and decodes the figure file `file` into `out`.
-pub fn decode_file(file: &FigureFile, tables: &dyn Tables, max_record_bytes: u64, out: &mut Builders) -> Outcome {
+pub fn decode_file(
+    file: &FigureFile,
+    tables: &dyn Tables,
+    max_record_bytes: u64,
+    out: &mut Builders,
+) -> Outcome {
     match read_text(&file.path, max_record_bytes) {
         Ok(text) => decode_text(&text, &file.rel, file.stem(), tables, out),
         Err(p) => Outcome::Rejected {
@@ -97,7 +108,13 @@ pub fn decode_file(file: &FigureFile, tables: &dyn Tables, max_record_bytes: u64
 }
 
 /// Decodes the figure file text `text` (at corpus path `rel`) into `out`.
-pub fn decode_text(text: &str, rel: &str, stem: &str, tables: &dyn Tables, out: &mut Builders) -> Outcome {
+pub fn decode_text(
+    text: &str,
+    rel: &str,
+    stem: &str,
+    tables: &dyn Tables,
+    out: &mut Builders,
+) -> Outcome {
     let mark = out.mark();
     let mut figid = None;
     match decode_record(text, rel, tables, out, &mut figid) {
@@ -126,7 +143,9 @@ fn decode_record(
     let figid = header.figid.as_str();
     let mut conflicts = Vec::new();
     for kind in EntityKind::ALL {
-        let Some(table_rel) = tables.rel(figid, kind) else { continue };
+        let Some(table_rel) = tables.rel(figid, kind) else {
+            continue;
+        };
         if header.inline {
             conflicts.push(table_rel.to_owned());
             continue;
@@ -151,7 +170,9 @@ fn decode_record(
     f.col(Table::Figures.column("entity_source"))
         .text()
         .push(if header.inline { "inline" } else { "tables" });
-    f.col(Table::Figures.column("body")).text().push_opt(split.body);
+    f.col(Table::Figures.column("body"))
+        .text()
+        .push_opt(split.body);
     f.col(Table::Figures.column("source_path")).text().push(rel);
     f.col(0).text().push(figid);
     let after = out.mark();

@@ -17,7 +17,12 @@ pub enum ListRule {
 }
 
 /// Decodes the value node starting at `first` into `col`, by the column's type.
-pub fn decode_value(ev: &mut Events<'_>, first: Ev<'_>, col: &mut Column, rule: ListRule) -> Result<(), Problem> {
+pub fn decode_value(
+    ev: &mut Events<'_>,
+    first: Ev<'_>,
+    col: &mut Column,
+    rule: ListRule,
+) -> Result<(), Problem> {
     match (&first.event, col) {
         (Event::Scalar(t, style, ..), col) if is_yaml_null(t, *style) => {
             col.push_null();
@@ -47,7 +52,10 @@ pub fn decode_value(ev: &mut Events<'_>, first: Ev<'_>, col: &mut Column, rule: 
                     other => {
                         return Err(Problem::new(
                             RejectKind::BadValue,
-                            format!("expected a list of text items, found {} as an item", describe(other)),
+                            format!(
+                                "expected a list of text items, found {} as an item",
+                                describe(other)
+                            ),
                         )
                         .at(item.line, item.col))
                     }
@@ -80,5 +88,8 @@ fn push_item(list: &mut TextListColumn, text: &str, rule: ListRule) {
 
 /// A bad-value problem for a list or mapping where one value was expected.
 pub fn not_scalar(e: &Event<'_>) -> Problem {
-    Problem::new(RejectKind::BadValue, format!("expected a single value, found {}", describe(e)))
+    Problem::new(
+        RejectKind::BadValue,
+        format!("expected a single value, found {}", describe(e)),
+    )
 }

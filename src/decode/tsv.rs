@@ -64,20 +64,39 @@ fn known_columns(kind: EntityKind) -> &'static [(&'static str, Target)] {
 ///
 /// Problems name the TSV file and line in their message; their `line` stays unset because
 /// the reject row is the figure's (the TSV is part of that record).
-pub fn decode_tsv(text: &str, rel_path: &str, kind: EntityKind, out: &mut TableBuilder) -> Result<(), Problem> {
+pub fn decode_tsv(
+    text: &str,
+    rel_path: &str,
+    kind: EntityKind,
+    out: &mut TableBuilder,
+) -> Result<(), Problem> {
     let in_file = |line: usize, p: Problem| Problem {
         detail: format!("in {rel_path}, line {line}: {}", p.detail),
         ..p
     };
-    let mut lines = text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
+    let mut lines = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
     let Some((_, header)) = lines.next().filter(|(_, h)| !h.is_empty()) else {
-        return Err(in_file(1, Problem::new(RejectKind::BadTsv, "the file is empty: expected a header row of column names")));
+        return Err(in_file(
+            1,
+            Problem::new(
+                RejectKind::BadTsv,
+                "the file is empty: expected a header row of column names",
+            ),
+        ));
     };
     let names: Vec<&str> = header.split('\t').collect();
     let known = known_columns(kind);
     let targets: Vec<Target> = names
         .iter()
-        .map(|n| known.iter().find(|(k, _)| k == n).map_or(Target::Extra, |(_, t)| *t))
+        .map(|n| {
+            known
+                .iter()
+                .find(|(k, _)| k == n)
+                .map_or(Target::Extra, |(_, t)| *t)
+        })
         .collect();
     if targets.iter().all(|t| *t == Target::Extra) {
         let expected: Vec<_> = known.iter().map(|(k, _)| *k).collect();
@@ -85,13 +104,22 @@ pub fn decode_tsv(text: &str, rel_path: &str, kind: EntityKind, out: &mut TableB
             1,
             Problem::new(
                 RejectKind::BadTsv,
-                format!("no header row: the first line names none of the expected columns ({})", expected.join(", ")),
+                format!(
+                    "no header row: the first line names none of the expected columns ({})",
+                    expected.join(", ")
+                ),
             ),
         ));
     }
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
-            return Err(in_file(1, Problem::new(RejectKind::BadTsv, format!("column '{n}' appears twice in the header"))));
+            return Err(in_file(
+                1,
+                Problem::new(
+                    RejectKind::BadTsv,
+                    format!("column '{n}' appears twice in the header"),
+                ),
+            ));
         }
     }
     let width = kind.table().schema().fields().len();
@@ -108,7 +136,10 @@ pub fn decode_tsv(text: &str, rel_path: &str, kind: EntityKind, out: &mut TableB
                 line_no,
                 Problem::new(
                     RejectKind::BadTsv,
-                    format!("expected {} tab-separated fields as in the header, found {count}", names.len()),
+                    format!(
+                        "expected {} tab-separated fields as in the header, found {count}",
+                        names.len()
+                    ),
                 ),
             ));
         }
@@ -123,7 +154,10 @@ pub fn decode_tsv(text: &str, rel_path: &str, kind: EntityKind, out: &mut TableB
                     .col(i)
                     .push_scalar(value)
                     .map_err(|p| in_file(line_no, p.in_field(name)))?,
-                Target::Curie(i, prefix) => out.col(i).text().push_opt(curie(value, Some(prefix)).as_deref()),
+                Target::Curie(i, prefix) => out
+                    .col(i)
+                    .text()
+                    .push_opt(curie(value, Some(prefix)).as_deref()),
                 Target::Extra => {
                     extra.push(if extra.is_empty() { '{' } else { ',' });
                     json_string(name, &mut extra);

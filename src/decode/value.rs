@@ -10,7 +10,11 @@ pub fn curie(value: &str, default_prefix: Option<&str>) -> Option<String> {
         return None;
     }
     if let Some((prefix, local)) = value.split_once(':') {
-        if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+        if !prefix.is_empty()
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
             return Some(format!("{}:{local}", prefix.to_ascii_lowercase()));
         }
     }
@@ -31,10 +35,19 @@ mod tests {
 
     #[test]
     fn curies() {
-        assert_eq!(curie("D009369", Some("MESH")).as_deref(), Some("mesh:D009369"));
-        assert_eq!(curie("MESH:D009369", Some("mesh")).as_deref(), Some("mesh:D009369"));
+        assert_eq!(
+            curie("D009369", Some("MESH")).as_deref(),
+            Some("mesh:D009369")
+        );
+        assert_eq!(
+            curie("MESH:D009369", Some("mesh")).as_deref(),
+            Some("mesh:D009369")
+        );
         assert_eq!(curie("CHEBI:4167", None).as_deref(), Some("chebi:4167"));
-        assert_eq!(curie("DOID:1612", Some("doid")).as_deref(), Some("doid:1612"));
+        assert_eq!(
+            curie("DOID:1612", Some("doid")).as_deref(),
+            Some("doid:1612")
+        );
         assert_eq!(curie("1612", Some("doid")).as_deref(), Some("doid:1612"));
         assert_eq!(curie("D1", None).as_deref(), Some("D1"));
         assert_eq!(curie("NA", Some("mesh")), None);

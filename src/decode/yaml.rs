@@ -139,12 +139,14 @@ impl<'a> Events<'a> {
             Some(Ok(pair)) => pair,
             Some(Err(e)) => {
                 let m = e.marker();
-                return Err(Problem::new(RejectKind::Yaml, format!("malformed YAML: {}", e.info()))
-                    .at(self.line(m.line()), m.col() as u32 + 1));
+                return Err(Problem::new(
+                    RejectKind::Yaml,
+                    format!("malformed YAML: {}", e.info()),
+                )
+                .at(self.line(m.line()), m.col() as u32 + 1));
             }
-            None => {
-                return Err(Problem::new(RejectKind::Yaml, "unexpected end of the YAML stream"));
-            }
+            // After the end of the stream, the end again (callers may drain past it).
+            None => (Event::StreamEnd, Span::default()),
         };
         let ev = self.located(event, span);
         let anchor = match ev.event {
@@ -246,7 +248,11 @@ pub fn describe(e: &Event<'_>) -> String {
 
 /// Writes the node starting with `first` as compact JSON: scalars as strings exactly as
 /// written, YAML null as `null`, sequences as arrays, mappings as objects in source order.
-pub fn node_to_json(events: &mut Events<'_>, first: Ev<'_>, out: &mut String) -> Result<(), Problem> {
+pub fn node_to_json(
+    events: &mut Events<'_>,
+    first: Ev<'_>,
+    out: &mut String,
+) -> Result<(), Problem> {
     match first.event {
         Event::Scalar(text, style, ..) => {
             if is_yaml_null(&text, style) {
