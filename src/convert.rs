@@ -71,7 +71,6 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
         },
     )?;
     progress.finish();
-    drop(tables);
     let input_bytes = corpus.bytes;
     let inputs = corpus.inputs() as u64;
     let (rejects, converted, rejected) = merge.finish(&mut corpus);

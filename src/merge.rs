@@ -101,8 +101,8 @@ impl Merge {
                             });
                         }
                     }
-                    for t in 0..4 {
-                        offsets[t] += c.rows[t];
+                    for (offset, rows) in offsets.iter_mut().zip(c.rows) {
+                        *offset += rows;
                     }
                 }
                 Outcome::Rejected { reject, claim } => {
