@@ -1,6 +1,9 @@
 //! The conversion run: discover → read + decode (parallel) → merge in order → write →
 //! publish → report. Rows leave in sorted source-path order, so the same input gives
 //! byte-identical Parquet for any thread count.
+//!
+//! [`decode_corpus`] is the engine shared by every output: it streams batches into any
+//! [`Sink`] (Parquet files here, Delta tables for scheduled loads).
 
 use std::time::Instant;
 
@@ -8,9 +11,9 @@ use arrow::record_batch::RecordBatch;
 
 use crate::batch::{Batches, Builders, TableBuilder};
 use crate::decode::{decode_file, DiskTables, Outcome};
-use crate::discover::{discover, FigureFile};
+use crate::discover::{discover, Corpus, FigureFile};
 use crate::error::{Error, Reject, Result};
-use crate::merge::Merge;
+use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
 use crate::ordered::ordered_map;
 use crate::publish::Staging;
@@ -21,6 +24,88 @@ use crate::write::TableWriters;
 /// Chunks in flight per worker thread: enough slack to keep workers busy while the writer
 /// waits for the next chunk in order, small enough to bound memory.
 const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Where converted batches go.
+pub trait Sink {
+    /// Appends `batch` to `table`. Each table's batches arrive in sorted source-path order;
+    /// the rejects table gets one batch, last.
+    fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()>;
+}
+
+impl Sink for TableWriters {
+    fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
+        TableWriters::write(self, table, batch)
+    }
+}
+
+/// Which figure files a run decodes.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Selection<'a> {
+    /// Every figure file of the corpus.
+    #[default]
+    All,
+    /// Only these (indices into `Corpus::figures`, ascending); `kept` are the records of an
+    /// earlier load that stay as they are.
+    Subset {
+        figures: &'a [usize],
+        kept: &'a [Kept],
+    },
+}
+
+/// Decodes the selected figure files of `corpus` and streams their rows into `sink`,
+/// followed by the rejects: those of the decoded files, of unreadable entries, and of every
+/// TSV of the corpus that is orphaned or conflicting.
+pub fn decode_corpus(
+    corpus: &mut Corpus,
+    selection: Selection<'_>,
+    opts: &ConvertOptions,
+    sink: &mut dyn Sink,
+) -> Result<Merged> {
+    let figures: &[FigureFile] = &corpus.figures;
+    let all: Vec<usize>;
+    let (indices, mut merge): (&[usize], Merge) = match selection {
+        Selection::All => {
+            all = (0..figures.len()).collect();
+            (&all, Merge::default())
+        }
+        Selection::Subset {
+            figures: subset,
+            kept,
+        } => (subset, Merge::with_kept(kept, figures, &corpus.tables)),
+    };
+    let tables = DiskTables {
+        index: &corpus.tables,
+        max_bytes: opts.max_record_bytes,
+    };
+    let chunks: Vec<&[usize]> = indices.chunks(opts.batch_records).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()?;
+    let progress = Progress::new(indices.len() as u64, opts.progress);
+    ordered_map(
+        &pool,
+        chunks.len(),
+        opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
+        |i| {
+            let files = chunks[i].iter().map(|&f| &figures[f]);
+            decode_chunk(files, &tables, opts.max_record_bytes).map(|(b, o)| (i, b, o))
+        },
+        |panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
+        |decoded| {
+            let (i, batches, outcomes) = decoded?;
+            let accepted = merge.accept(batches, outcomes, chunks[i], figures)?;
+            for (table, batch) in Table::ALL.iter().zip(&accepted.batches.0) {
+                sink.write(*table, batch)?;
+            }
+            progress.inc(accepted.records as u64);
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    let merged = merge.finish(corpus);
+    sink.write(Table::Rejects, &rejects_batch(&merged.rejects)?)?;
+    Ok(merged)
+}
 
 /// Converts the corpus at `opts.input` into Parquet tables under `opts.output`.
 ///
@@ -36,64 +121,15 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     })?;
     let staging = Staging::begin(&opts.output)?;
     let mut writers = TableWriters::create(&staging.dir(), corpus.inputs() as u64, &opts.write)?;
-    let tables = DiskTables {
-        index: &corpus.tables,
-        max_bytes: opts.max_record_bytes,
-    };
-    let figures: &[FigureFile] = &corpus.figures;
-    let chunks: Vec<(usize, &[FigureFile])> = figures
-        .chunks(opts.batch_records)
-        .enumerate()
-        .map(|(i, c)| (i * opts.batch_records, c))
-        .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()?;
-    let progress = Progress::new(figures.len() as u64, opts.progress);
-    let mut merge = Merge::default();
-    ordered_map(
-        &pool,
-        chunks.len(),
-        opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
-        |i| {
-            let (start, files) = chunks[i];
-            decode_chunk(files, &tables, opts.max_record_bytes).map(|(b, o)| (start, b, o))
-        },
-        |panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
-        |decoded| {
-            let (start, batches, outcomes) = decoded?;
-            let accepted = merge.accept(batches, outcomes, start, figures)?;
-            for (table, batch) in Table::ALL.iter().zip(&accepted.batches.0) {
-                writers.write(*table, batch)?;
-            }
-            progress.inc(accepted.records as u64);
-            Ok(())
-        },
-    )?;
-    progress.finish();
-    let input_bytes = corpus.bytes;
     let inputs = corpus.inputs() as u64;
-    let (rejects, converted, rejected) = merge.finish(&mut corpus);
-    writers.write(Table::Rejects, &rejects_batch(&rejects)?)?;
+    let input_bytes = corpus.bytes;
+    let merged = decode_corpus(&mut corpus, Selection::All, opts, &mut writers)?;
     let outputs = writers.close()?;
 
-    let mut summary = Summary {
-        inputs,
-        converted,
-        rejected,
-        input_bytes,
-        ..Summary::default()
-    };
-    for r in &rejects {
-        *summary
-            .rejects_by_kind
-            .entry(r.kind.as_str().to_owned())
-            .or_default() += 1;
-    }
+    let mut summary = Summary::new(inputs, &merged, input_bytes);
     for (table, out) in outputs {
         summary.tables.insert(table.name().to_owned(), out);
     }
-    debug_assert_eq!(summary.inputs, summary.converted + summary.rejected);
     summary.set_times(discovered, started.elapsed());
     staging.publish(&manifest_json(&summary, opts))?;
     summary.set_times(discovered, started.elapsed());
@@ -101,21 +137,20 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
 }
 
 /// Decodes a chunk of figure files into one batch per data table.
-fn decode_chunk(
-    files: &[FigureFile],
+fn decode_chunk<'f>(
+    files: impl Iterator<Item = &'f FigureFile>,
     tables: &DiskTables<'_>,
     max_record_bytes: u64,
 ) -> Result<(Batches, Vec<Outcome>)> {
     let mut builders = Builders::default();
     let outcomes = files
-        .iter()
         .map(|f| decode_file(f, tables, max_record_bytes, &mut builders))
         .collect();
     Ok((builders.finish()?, outcomes))
 }
 
 /// The rejects table as one batch.
-fn rejects_batch(rejects: &[Reject]) -> Result<RecordBatch> {
+pub fn rejects_batch(rejects: &[Reject]) -> Result<RecordBatch> {
     let mut b = TableBuilder::new(Table::Rejects);
     let [path, line, field, kind, message] =
         ["source_path", "line", "field", "kind", "message"].map(|c| Table::Rejects.column(c));

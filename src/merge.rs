@@ -30,6 +30,16 @@ fn fingerprint(s: &str) -> Fingerprint {
     Fingerprint(half(0x9e37_79b9_7f4a_7c15), half(0x85eb_ca6b_c2b2_ae35))
 }
 
+/// A record kept from an earlier load and not decoded again (incremental loads): what the
+/// merge must know of it to judge duplicates, claims and conflicts as a full run would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub figid: String,
+    pub source_path: String,
+    /// True when its entities came from inline lists (its TSVs are then conflicting).
+    pub inline: bool,
+}
+
 /// Order-dependent bookkeeping of a run.
 #[derive(Debug, Default)]
 pub struct Merge {
@@ -39,6 +49,21 @@ pub struct Merge {
     pub rejects: Vec<Reject>,
     pub converted: u64,
     pub rejected: u64,
+    /// figids of kept records that a decoded record sorting before them now takes: the
+    /// incremental result would differ from a full run, so the caller must rebuild.
+    pub displaced: Vec<String>,
+}
+
+/// The end result of a merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// Every reject row, sorted.
+    pub rejects: Vec<Reject>,
+    pub converted: u64,
+    /// Figure files rejected (decoded ones and unreadable entries).
+    pub rejected: u64,
+    /// See [`Merge::displaced`].
+    pub displaced: Vec<String>,
 }
 
 /// What to keep of a decoded chunk.
@@ -48,26 +73,56 @@ pub struct Accepted {
 }
 
 impl Merge {
-    /// Takes the outcomes of the chunk of `figures` starting at index `start` (in order) and
-    /// returns its batches, without the rows of records that lost a duplicate figid.
+    /// A merge that already knows the `kept` records (by their place among `figures`).
+    pub fn with_kept(
+        kept: &[Kept],
+        figures: &[FigureFile],
+        corpus_tables: &HashMap<String, crate::discover::TableSet>,
+    ) -> Self {
+        let mut m = Merge::default();
+        for k in kept {
+            let fp = fingerprint(&k.figid);
+            let index = figures
+                .binary_search_by(|f| f.rel.as_str().cmp(&k.source_path))
+                .map_or(u32::MAX, |i| i as u32);
+            m.seen.insert(fp, index);
+            m.claimed.insert(fp);
+            if k.inline {
+                if let Some(set) = corpus_tables.get(&k.figid) {
+                    for file in set.iter().flatten() {
+                        m.rejects.push(conflict(&file.rel, &k.source_path));
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    /// Takes the outcomes of the next chunk (in order) and returns its batches, without the
+    /// rows of records that lost a duplicate figid.
+    /// `indices` are the chunk's positions among `figures` (ascending).
     pub fn accept(
         &mut self,
         batches: Batches,
         outcomes: Vec<Outcome>,
-        start: usize,
+        indices: &[usize],
         figures: &[FigureFile],
     ) -> Result<Accepted> {
         let records = outcomes.len();
         let mut keep: Option<[Vec<bool>; 4]> = None;
         let mut offsets = [0usize; 4];
-        for (i, outcome) in outcomes.into_iter().enumerate() {
-            let index = start + i;
+        for (&index, outcome) in indices.iter().zip(outcomes) {
             let rel = figures[index].rel.clone();
             match outcome {
                 Outcome::Converted(c) => {
                     let fp = fingerprint(&c.figid);
                     if let Some(&first) = self.seen.get(&fp) {
-                        let first_path = &figures[first as usize].rel;
+                        if first as usize > index {
+                            self.displaced.push(c.figid.clone());
+                        }
+                        let first_path = figures
+                            .get(first as usize)
+                            .map_or("an earlier load", |f| f.rel.as_str());
                         self.rejected += 1;
                         self.rejects.push(Reject {
                             message: format!(
@@ -90,15 +145,7 @@ impl Merge {
                         self.claimed.insert(fp);
                         self.converted += 1;
                         for table_rel in c.conflicts {
-                            self.rejects.push(Reject {
-                                message: format!(
-                                    "{table_rel}: not used, because {rel} lists its genes, chemicals and diseases inline in the front matter"
-                                ),
-                                source_path: table_rel,
-                                line: None,
-                                field: None,
-                                kind: RejectKind::ConflictingTable,
-                            });
+                            self.rejects.push(conflict(&table_rel, &rel));
                         }
                     }
                     for (offset, rows) in offsets.iter_mut().zip(c.rows) {
@@ -127,7 +174,7 @@ impl Merge {
 
     /// Adds the rejects found while listing and the TSVs no record claimed, and returns every
     /// reject sorted by path.
-    pub fn finish(mut self, corpus: &mut Corpus) -> (Vec<Reject>, u64, u64) {
+    pub fn finish(mut self, corpus: &mut Corpus) -> Merged {
         self.rejected += corpus.rejected_figures as u64;
         self.rejects.append(&mut corpus.rejects);
         let mut orphans: Vec<Reject> = Vec::new();
@@ -153,7 +200,24 @@ impl Merge {
         }
         self.rejects.append(&mut orphans);
         self.rejects.sort();
-        (self.rejects, self.converted, self.rejected)
+        Merged {
+            rejects: self.rejects,
+            converted: self.converted,
+            rejected: self.rejected,
+            displaced: self.displaced,
+        }
+    }
+}
+
+fn conflict(table_rel: &str, figure_rel: &str) -> Reject {
+    Reject {
+        message: format!(
+            "{table_rel}: not used, because {figure_rel} lists its genes, chemicals and diseases inline in the front matter"
+        ),
+        source_path: table_rel.to_owned(),
+        line: None,
+        field: None,
+        kind: RejectKind::ConflictingTable,
     }
 }
 

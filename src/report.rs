@@ -66,6 +66,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The counts of a finished merge over `inputs` figure files.
+    pub fn new(inputs: u64, merged: &crate::merge::Merged, input_bytes: u64) -> Self {
+        let mut s = Summary {
+            inputs,
+            converted: merged.converted,
+            rejected: merged.rejected,
+            input_bytes,
+            ..Summary::default()
+        };
+        for r in &merged.rejects {
+            *s.rejects_by_kind
+                .entry(r.kind.as_str().to_owned())
+                .or_default() += 1;
+        }
+        debug_assert_eq!(s.inputs, s.converted + s.rejected);
+        s
+    }
+
     /// Rows of `table`.
     pub fn rows(&self, table: Table) -> u64 {
         self.tables.get(table.name()).map_or(0, |t| t.rows)
