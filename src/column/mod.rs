@@ -10,7 +10,7 @@ mod primitive;
 mod utf8;
 
 pub use list::TextListColumn;
-pub use primitive::{FloatColumn, IntColumn};
+pub use primitive::{parse_float, parse_int, FloatColumn, IntColumn};
 pub use utf8::TextColumn;
 
 use arrow::array::ArrayRef;
@@ -127,6 +127,14 @@ impl Column {
         match self {
             Column::TextList(c) => c,
             other => panic!("expected a list column, found {other:?}"),
+        }
+    }
+
+    /// The Float64 column inside.
+    pub fn f64(&mut self) -> &mut FloatColumn {
+        match self {
+            Column::F64(c) => c,
+            other => panic!("expected a Float64 column, found {other:?}"),
         }
     }
 

@@ -121,19 +121,24 @@ pub struct FloatColumn {
 impl FloatColumn {
     /// Parses and appends a scalar; NaN becomes NULL.
     pub fn push_scalar(&mut self, text: &str) -> Result<(), Problem> {
-        match parse_float(text)? {
-            Some(v) => {
-                self.inner.values.push(v);
-                self.inner.valid.push(true);
-            }
-            None => self.push_null(),
-        }
+        self.push_opt(parse_float(text)?);
         Ok(())
     }
 
     /// Appends NULL.
     pub fn push_null(&mut self) {
         self.inner.push_null();
+    }
+
+    /// Appends a parsed value; NaN is NULL like everywhere else.
+    pub fn push_opt(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) if !v.is_nan() => {
+                self.inner.values.push(v);
+                self.inner.valid.push(true);
+            }
+            _ => self.push_null(),
+        }
     }
 
     /// Number of rows.

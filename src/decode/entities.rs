@@ -9,6 +9,7 @@ use super::node::{decode_value, ListRule};
 use super::value::curie;
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::TableBuilder;
+use crate::column::is_na_text;
 use crate::error::{Problem, RejectKind};
 use crate::schema::Table;
 
@@ -129,7 +130,7 @@ pub fn decode_inline(
                 let item = ev.next_event()?;
                 match &item.event {
                     Event::SequenceEnd => return Ok(()),
-                    Event::Scalar(t, style, ..) if is_yaml_null(t, *style) => {}
+                    Event::Scalar(t, style, ..) if is_yaml_null(t, *style) || is_na_text(t) => {}
                     Event::MappingStart(..) => decode_row(ev, kind, position, out)?,
                     other => return Err(not_a_mapping(kind, other).at(item.line, item.col)),
                 }
@@ -213,12 +214,7 @@ fn decode_row(
         }
     }
     if let Some(mesh) = plan.mesh_id {
-        let id = identifier.and_then(|id| {
-            curie(
-                &id,
-                source.as_deref().filter(|s| !crate::column::is_na_text(s)),
-            )
-        });
+        let id = identifier.and_then(|id| curie(&id, source.as_deref().filter(|s| !is_na_text(s))));
         out.col(mesh).text().push_opt(id.as_deref());
     }
     let extra_col = out.col(plan.extra).text();

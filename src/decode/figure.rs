@@ -12,6 +12,7 @@ use super::entities::{self, EntityKind};
 use super::node::{decode_value, not_scalar, ListRule};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::Builders;
+use crate::column::parse_float;
 use crate::error::{Problem, RejectKind};
 use crate::schema::Table;
 
@@ -142,7 +143,8 @@ fn decode_mapping(
     let mut seen: u64 = 0;
     let mut extra_keys: Vec<String> = Vec::new();
     let mut extra = String::new();
-    let mut scores: [Option<Ev<'_>>; 2] = [None, None];
+    // pathway_score, automl_pathway: each checked as a number when it appears.
+    let mut scores: [Option<f64>; 2] = [None, None];
     let mut figid: Option<(String, u32)> = None;
     let mut figid_missing_at: Option<(u32, u32)> = None;
     let mut inline = false;
@@ -217,14 +219,16 @@ fn decode_mapping(
                 }
             },
             Target::Score(n) => {
-                if !matches!(value.event, Event::Scalar(..)) {
-                    return Err(at(not_scalar(&value.event)));
-                }
-                scores[n] = Some(value);
+                scores[n] = match &value.event {
+                    Event::Scalar(t, style, ..) if is_yaml_null(t, *style) => None,
+                    Event::Scalar(t, ..) => parse_float(t).map_err(at)?,
+                    other => return Err(at(not_scalar(other))),
+                };
             }
             Target::Entities(kind) => {
                 if let Event::Scalar(t, style, ..) = &value.event {
-                    if is_yaml_null(t, *style) {
+                    // `genes: ~` or `genes: NA`: no inline list.
+                    if is_yaml_null(t, *style) || crate::column::is_na_text(t) {
                         continue;
                     }
                 }
@@ -237,28 +241,11 @@ fn decode_mapping(
     }
     close_document(ev)?;
 
-    // pathway_score wins over automl_pathway whatever their order.
-    let score_col = out.figures.col(plan.pathway_score);
-    match scores.iter().flatten().next() {
-        Some(s) => {
-            let (Event::Scalar(t, style, ..), line, col) = (&s.event, s.line, s.col) else {
-                unreachable!("scores are scalars")
-            };
-            let field = if scores[0].is_some() {
-                "pathway_score"
-            } else {
-                "automl_pathway"
-            };
-            if is_yaml_null(t, *style) {
-                score_col.push_null();
-            } else {
-                score_col
-                    .push_scalar(t)
-                    .map_err(|p| p.at(line, col).in_field(field))?;
-            }
-        }
-        None => score_col.push_null(),
-    }
+    // pathway_score wins over automl_pathway whatever their order; a missing one falls back.
+    out.figures
+        .col(plan.pathway_score)
+        .f64()
+        .push_opt(scores[0].or(scores[1]));
     let extra_col = out.figures.col(plan.extra).text();
     if extra.is_empty() {
         extra_col.push_null();

@@ -357,3 +357,47 @@ fn a_syntax_error_wins_over_an_earlier_bad_value() {
     let r = reject("---\nfigid: a\ncaption: [unclosed\n---\n");
     assert_eq!(r.kind, RejectKind::Yaml, "{}", r.message);
 }
+
+#[test]
+fn score_fallback_and_validation() {
+    let score = |fm: &str| {
+        let [f, ..] = ok(fm);
+        let c = f
+            .column_by_name("pathway_score")
+            .unwrap()
+            .as_primitive::<Float64Type>()
+            .clone();
+        c.is_valid(0).then(|| c.value(0))
+    };
+    assert_eq!(
+        score("---\nfigid: a\npathway_score: ~\nautoml_pathway: 0.5\n---\n"),
+        Some(0.5)
+    );
+    assert_eq!(
+        score("---\nfigid: a\npathway_score: NA\nautoml_pathway: 0.5\n---\n"),
+        Some(0.5)
+    );
+    assert_eq!(score("---\nfigid: a\npathway_score: .nan\n---\n"), None);
+    let r = reject("---\nfigid: a\npathway_score: 0.9\nautoml_pathway: high\n---\n");
+    assert_eq!(
+        (r.kind, r.field.as_deref()),
+        (RejectKind::BadValue, Some("automl_pathway"))
+    );
+}
+
+#[test]
+fn na_entity_lists_are_absent_and_na_items_dropped() {
+    let [f, g, ..] = ok("---\nfigid: a\ngenes: NA\n---\n");
+    assert_eq!(text(&f, "entity_source", 0).as_deref(), Some("tables"));
+    assert_eq!(g.num_rows(), 0);
+    let [f, g, ..] = ok("---\nfigid: a\ngenes: [NA, '', {word: x}]\n---\n");
+    assert_eq!(text(&f, "entity_source", 0).as_deref(), Some("inline"));
+    assert_eq!(g.num_rows(), 1);
+}
+
+#[test]
+fn duplicate_keys_inside_nested_values_are_yaml_errors() {
+    let r = reject("---\nfigid: a\nnotes: {k: 1, k: 2}\n---\n");
+    assert_eq!(r.kind, RejectKind::Yaml);
+    assert!(r.message.contains("duplicate key 'k'"), "{}", r.message);
+}

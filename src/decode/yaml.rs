@@ -279,23 +279,33 @@ pub fn node_to_json(
         }
         Event::MappingStart(..) => {
             out.push('{');
-            let mut n = 0;
+            let mut keys: Vec<String> = Vec::new();
             loop {
                 let key = events.next_event()?;
                 if matches!(key.event, Event::MappingEnd) {
                     break;
                 }
-                if n > 0 {
+                if !keys.is_empty() {
                     out.push(',');
                 }
-                n += 1;
                 match &key.event {
-                    Event::Scalar(k, ..) => json_string(k, out),
+                    Event::Scalar(k, ..) => {
+                        if keys.iter().any(|seen| seen == k) {
+                            return Err(Problem::new(
+                                RejectKind::Yaml,
+                                format!("duplicate key '{k}' in a mapping"),
+                            )
+                            .at(key.line, key.col));
+                        }
+                        keys.push(k.to_string());
+                        json_string(k, out)
+                    }
                     _ => {
                         // JSON keys are strings: a complex key is written as its JSON text.
                         let mut k = String::new();
                         node_to_json(events, key, &mut k)?;
                         json_string(&k, out);
+                        keys.push(k);
                     }
                 }
                 out.push(':');
