@@ -46,8 +46,10 @@ and <OUT>/_manifest.json. The previous output is replaced only when the new one 
         quiet: bool,
     },
     /// Write a synthetic PFOCR-shaped corpus (both generations, with TSVs) for benchmarks.
-    #[command(after_help = "Example:\n  pfocr-etl generate --count 20000 --seed 1 --out /tmp/corpus20k\n\n\
-The same count and seed always give byte-identical files; record i does not depend on --count.")]
+    #[command(
+        after_help = "Example:\n  pfocr-etl generate --count 20000 --seed 1 --out /tmp/corpus20k\n\n\
+The same count and seed always give byte-identical files; record i does not depend on --count."
+    )]
     Generate {
         /// Number of figure records.
         #[arg(long)]
@@ -84,8 +86,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         Command::Run { pipeline, quiet } => (pipeline::load(&pipeline)?, quiet),
         Command::Generate { count, seed, out } => {
-            let s = generate(&GenerateOptions { count, seed, out: out.clone() })
-                .map_err(|e| anyhow::anyhow!("cannot write the corpus at {}: {e}", out.display()))?;
+            let s = generate(&GenerateOptions {
+                count,
+                seed,
+                out: out.clone(),
+            })
+            .map_err(|e| anyhow::anyhow!("cannot write the corpus at {}: {e}", out.display()))?;
             eprintln!(
                 "wrote {} figure files ({} inline, {} tables generation) and {} TSVs, {} bytes, to {}",
                 s.figures,
