@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::floor::{parse_floor, FloorParser};
 use crate::generate::{generate, GenerateOptions};
 use crate::options::{ConvertOptions, Settings};
 use crate::report::Summary;
@@ -61,6 +62,17 @@ The same count and seed always give byte-identical files; record i does not depe
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Measure the parse floor: read every file and parse each front matter, nothing else.
+    #[command(hide = true)]
+    ParseFloor {
+        /// The corpus root.
+        corpus: PathBuf,
+        #[arg(long, short = 'j', default_value_t = 2)]
+        threads: usize,
+        /// Which parser to run.
+        #[arg(long, value_enum, default_value_t = FloorParser::Shipped)]
+        parser: FloorParser,
+    },
     /// Run a pipeline file (input, output and options in YAML).
     #[command(after_help = "Example:\n  pfocr-etl run pipelines/sample.yaml\n\n".to_owned() + EXIT_CODES)]
     Run {
@@ -85,6 +97,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             quiet,
         ),
         Command::Run { pipeline, quiet } => (pipeline::load(&pipeline)?, quiet),
+        Command::ParseFloor {
+            corpus,
+            threads,
+            parser,
+        } => {
+            let f = parse_floor(&corpus, threads, parser)?;
+            println!(
+                "parse floor ({parser:?}, {threads} threads): {} files, {} bytes, {} events in {:.3} s",
+                f.files, f.bytes, f.events, f.seconds
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Generate { count, seed, out } => {
             let s = generate(&GenerateOptions {
                 count,

@@ -59,7 +59,7 @@ pub fn decode_corpus(
     corpus: &mut Corpus,
     selection: Selection<'_>,
     opts: &ConvertOptions,
-    sink: &mut dyn Sink,
+    sink: &mut (dyn Sink + Send),
 ) -> Result<Merged> {
     let figures: &[FigureFile] = &corpus.figures;
     let all: Vec<usize>;

@@ -19,6 +19,7 @@ pub mod convert;
 pub mod decode;
 pub mod discover;
 pub mod error;
+pub mod floor;
 pub mod generate;
 pub mod merge;
 pub mod options;

@@ -23,10 +23,16 @@ const COMMITTED: &str = "COMMITTED";
 const LOCK: &str = "lock";
 
 /// A run's staging area, holding the output lock until dropped.
+///
+/// Dropped before it is committed (the run failed: disk full, a write error), it deletes
+/// its partial tables at once, so a full disk gets its space back and no debris is left.
 #[derive(Debug)]
 pub struct Staging {
     out: PathBuf,
     run: PathBuf,
+    /// Set once the `COMMITTED` marker is on disk: from then on the run's files must stay
+    /// until they are rolled forward, by this process or the next run.
+    committed: bool,
     _lock: File,
 }
 
@@ -66,6 +72,7 @@ impl Staging {
         Ok(Staging {
             out: out.to_path_buf(),
             run,
+            committed: false,
             _lock: lock,
         })
     }
@@ -76,20 +83,36 @@ impl Staging {
     }
 
     /// Commits the run and moves its tables and `manifest` into place.
-    pub fn publish(self, manifest: &str) -> Result<()> {
+    pub fn publish(mut self, manifest: &str) -> Result<()> {
         let new = self.dir();
         let manifest_path = new.join(MANIFEST);
         write_synced(&manifest_path, manifest.as_bytes())?;
         sync_dir(&new)?;
         write_synced(&self.run.join(COMMITTED), b"")?;
         sync_dir(&self.run)?;
+        self.committed = true;
         roll_forward(&self.out, &self.run)?;
-        // Best effort: the staging directory is empty now; another run may hold it again.
-        let staging = self.out.join(STAGING_DIR);
-        let _ = fs::remove_file(staging.join(LOCK));
-        let _ = fs::remove_dir(&staging);
+        remove_staging_dir(&self.out);
         Ok(())
     }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: what is left is removed by the next run anyway.
+            let _ = fs::remove_dir_all(&self.run);
+            remove_staging_dir(&self.out);
+        }
+    }
+}
+
+/// Best effort: removes the lock and the staging directory once no run is left in it
+/// (another run may hold it again; `remove_dir` fails on a non-empty directory).
+fn remove_staging_dir(out: &Path) {
+    let staging = out.join(STAGING_DIR);
+    let _ = fs::remove_file(staging.join(LOCK));
+    let _ = fs::remove_dir(&staging);
 }
 
 /// Finishes committed runs and deletes abandoned ones under `<out>/.pfocr-staging`.
@@ -202,6 +225,21 @@ mod tests {
             assert_eq!(fs::read_to_string(out.join(MANIFEST)).unwrap(), gen);
         }
         assert!(!out.join(STAGING_DIR).exists(), "no staging debris");
+    }
+
+    #[test]
+    fn a_failed_run_removes_its_staging_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        let s = Staging::begin(out).unwrap();
+        table_file(&s.dir(), Table::Figures, "old");
+        s.publish("old").unwrap();
+        let s = Staging::begin(out).unwrap();
+        table_file(&s.dir(), Table::Figures, "partial");
+        drop(s); // the run failed before publishing (disk full, a write error)
+        assert!(!out.join(STAGING_DIR).exists(), "no staging debris");
+        assert_eq!(read(out, Table::Figures), "old");
+        assert_eq!(fs::read_to_string(out.join(MANIFEST)).unwrap(), "old");
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl<'a> Iterator for LineIter<'a> {
         }
         let start = self.pos;
         let rest = &self.text[start..];
-        let (line, advance) = match rest.find('\n') {
+        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => (&rest[..i], i + 1),
             None => (rest, rest.len()),
         };

@@ -17,3 +17,7 @@ mod conformance;
 mod parquet_props;
 // Output replacement: staging, previous output kept on failure, exit codes.
 mod publish;
+// Hostile input (malformed, binary, huge, alias bombs, deep nesting, symlinks): one reject each.
+mod hostile;
+// Output faults: unwritable, read-only, disk full (tmpfs), SIGKILL at random moments.
+mod crash;

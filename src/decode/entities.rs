@@ -1,12 +1,13 @@
 //! Inline entity lists (the older generation): `genes`, `chemicals`, `diseases` as lists of
 //! mappings in the front matter, each mapping one child row.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use saphyr_parser::Event;
 
 use super::node::{decode_value, ListRule};
-use super::value::curie;
+use super::value::{curie, key_index, KeyIndex};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
@@ -79,6 +80,7 @@ enum Target {
 
 struct Plan {
     keys: Vec<(&'static str, Target)>,
+    index: KeyIndex,
     mesh_id: Option<usize>,
     extra: usize,
     width: usize,
@@ -106,6 +108,7 @@ fn build_plan(kind: EntityKind) -> Plan {
         ],
     };
     Plan {
+        index: key_index(&keys),
         keys,
         mesh_id: (kind != EntityKind::Genes).then(|| t.column("mesh_id")),
         extra: t.column("extra"),
@@ -165,34 +168,40 @@ fn decode_row(
     out.col(ORDINAL).i32().push(ordinal);
     let row_len = out.len_of(ORDINAL);
     let mut seen = 0u32;
-    let mut source: Option<String> = None;
-    let mut identifier: Option<String> = None;
+    let mut source: Option<Cow<'_, str>> = None;
+    let mut identifier: Option<Cow<'_, str>> = None;
     let mut extra = String::new();
-    let mut extra_keys: Vec<String> = Vec::new();
+    let mut extra_keys: Vec<Cow<'_, str>> = Vec::new();
     loop {
-        let key_ev = ev.next_event()?;
-        let key = match &key_ev.event {
+        let Ev {
+            event,
+            line: key_line,
+            col: key_col,
+        } = ev.next_event()?;
+        let key = match event {
             Event::MappingEnd => break,
-            Event::Scalar(k, ..) => k.to_string(),
+            Event::Scalar(k, ..) => k,
             other => {
                 return Err(Problem::new(
                     RejectKind::Yaml,
-                    format!("expected a text key, found {}", describe(other)),
+                    format!("expected a text key, found {}", describe(&other)),
                 )
-                .at(key_ev.line, key_ev.col))
+                .at(key_line, key_col))
             }
         };
-        let dup = Problem::new(
-            RejectKind::Yaml,
-            format!("duplicate key '{key}' in a {} item", kind.key()),
-        )
-        .at(key_ev.line, key_ev.col);
+        let dup = || {
+            Problem::new(
+                RejectKind::Yaml,
+                format!("duplicate key '{key}' in a {} item", kind.key()),
+            )
+            .at(key_line, key_col)
+        };
         let value = ev.next_event()?;
         let (line, col) = (value.line, value.col);
         let at = |p: Problem| p.at(line, col).in_field(&key);
-        let Some(id) = plan.keys.iter().position(|(k, _)| *k == key) else {
+        let Some(&id) = plan.index.get(key.as_ref()) else {
             if extra_keys.contains(&key) {
-                return Err(dup);
+                return Err(dup());
             }
             extra.push(if extra.is_empty() { '{' } else { ',' });
             json_string(&key, &mut extra);
@@ -202,15 +211,15 @@ fn decode_row(
             continue;
         };
         if seen & (1 << id) != 0 {
-            return Err(dup);
+            return Err(dup());
         }
         seen |= 1 << id;
         match plan.keys[id].1 {
             Target::Column(i) => {
                 decode_value(ev, value, out.col(i), ListRule::Plain).map_err(at)?
             }
-            Target::CurieSource => source = scalar_text(&value).map_err(at)?,
-            Target::CurieIdentifier => identifier = scalar_text(&value).map_err(at)?,
+            Target::CurieSource => source = scalar_text(value).map_err(at)?,
+            Target::CurieIdentifier => identifier = scalar_text(value).map_err(at)?,
         }
     }
     if let Some(mesh) = plan.mesh_id {
@@ -233,13 +242,13 @@ fn decode_row(
 }
 
 /// The text of a scalar value, `None` for YAML null; a list or mapping is a bad value.
-fn scalar_text(value: &Ev<'_>) -> Result<Option<String>, Problem> {
-    match &value.event {
-        Event::Scalar(t, style, ..) if is_yaml_null(t, *style) => Ok(None),
-        Event::Scalar(t, ..) => Ok(Some(t.to_string())),
+fn scalar_text(value: Ev<'_>) -> Result<Option<Cow<'_, str>>, Problem> {
+    match value.event {
+        Event::Scalar(t, style, ..) if is_yaml_null(&t, style) => Ok(None),
+        Event::Scalar(t, ..) => Ok(Some(t)),
         other => Err(Problem::new(
             RejectKind::BadValue,
-            format!("expected a single value, found {}", describe(other)),
+            format!("expected a single value, found {}", describe(&other)),
         )),
     }
 }

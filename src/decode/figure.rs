@@ -10,6 +10,7 @@ use saphyr_parser::Event;
 
 use super::entities::{self, EntityKind};
 use super::node::{decode_value, not_scalar, ListRule};
+use super::value::{key_index, KeyIndex};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::Builders;
 use crate::column::parse_float;
@@ -58,6 +59,7 @@ enum Target {
 /// The key → target map, plus a small id per key to catch duplicate keys with a bitmask.
 struct Plan {
     keys: Vec<(&'static str, Target)>,
+    index: KeyIndex,
     pathway_score: usize,
     extra: usize,
     /// Columns fed by front matter keys, padded with NULL when their key is absent.
@@ -97,6 +99,7 @@ fn plan() -> &'static Plan {
         }
         assert!(keys.len() <= 64, "key ids must fit the duplicate bitmask");
         Plan {
+            index: key_index(&keys),
             keys,
             pathway_score: Table::Figures.column("pathway_score"),
             extra: Table::Figures.column("extra"),
@@ -141,7 +144,7 @@ fn decode_mapping(
     let start = open_mapping(ev, first_line)?;
     let row = out.figures.rows();
     let mut seen: u64 = 0;
-    let mut extra_keys: Vec<String> = Vec::new();
+    let mut extra_keys: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     let mut extra = String::new();
     // pathway_score, automl_pathway: each checked as a number when it appears.
     let mut scores: [Option<f64>; 2] = [None, None];
@@ -150,19 +153,23 @@ fn decode_mapping(
     let mut inline = false;
 
     loop {
-        let key_ev = ev.next_event()?;
-        let key = match &key_ev.event {
+        let Ev {
+            event,
+            line: key_line,
+            col: key_col,
+        } = ev.next_event()?;
+        let key = match event {
             Event::MappingEnd => break,
-            Event::Scalar(k, ..) => k.to_string(),
+            Event::Scalar(k, ..) => k,
             other => {
                 return Err(Problem::new(
                     RejectKind::Yaml,
                     format!(
                         "expected a text key in the front matter, found {}",
-                        describe(other)
+                        describe(&other)
                     ),
                 )
-                .at(key_ev.line, key_ev.col))
+                .at(key_line, key_col))
             }
         };
         let dup = || {
@@ -170,11 +177,11 @@ fn decode_mapping(
                 RejectKind::Yaml,
                 format!("duplicate key '{key}' in the front matter"),
             )
-            .at(key_ev.line, key_ev.col)
+            .at(key_line, key_col)
             .in_field(&key)
         };
         let value = ev.next_event()?;
-        let Some(id) = plan.keys.iter().position(|(k, _)| *k == key) else {
+        let Some(&id) = plan.index.get(key.as_ref()) else {
             if extra_keys.contains(&key) {
                 return Err(dup());
             }

@@ -5,6 +5,7 @@
 //! record either lands whole or is rolled back and becomes one reject.
 
 mod entities;
+mod fast;
 mod figure;
 mod node;
 mod tsv;
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 
 pub use entities::EntityKind;
 pub use figure::DROPPED_KEYS;
-pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH};
+pub use yaml::{Ev, Events, MAX_ALIAS_NODES, MAX_DEPTH};
 
 use crate::batch::Builders;
 use crate::discover::{FigureFile, TableSet};
@@ -184,5 +185,7 @@ fn decode_record(
     })
 }
 
+#[cfg(test)]
+mod fast_tests;
 #[cfg(test)]
 mod tests;

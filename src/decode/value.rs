@@ -1,6 +1,40 @@
 //! Value rules shared by the YAML and TSV decoders that are not a column type's own:
 //! CURIE identifiers and `keywords` splitting.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: a tiny, fast hash for the short, fixed key sets of the decoders' plans (SipHash
+/// is built to resist flooding, which a lookup table of known keys does not need).
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Key → position lookup of a plan.
+pub type KeyIndex = HashMap<&'static str, usize, BuildHasherDefault<Fnv>>;
+
+/// Builds the lookup of `keys` (their positions in the slice).
+pub fn key_index<T>(keys: &[(&'static str, T)]) -> KeyIndex {
+    keys.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect()
+}
+
 /// Normalises an identifier to a lower-case-prefix CURIE.
 ///
 /// `MESH:D009369` → `mesh:D009369`; a bare `D009369` takes `default_prefix` (`mesh`), or is

@@ -31,9 +31,15 @@ pub fn is_yaml_null(text: &str, style: ScalarStyle) -> bool {
     style == ScalarStyle::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// Where events come from: the fast reader's buffer, or saphyr-parser.
+enum Source<'a> {
+    Fast(std::vec::IntoIter<Ev<'a>>),
+    Saphyr(Box<Parser<'a, StrInput<'a>>>),
+}
+
 /// Pull-based events of one YAML document, aliases expanded.
 pub struct Events<'a> {
-    parser: Parser<'a, StrInput<'a>>,
+    source: Source<'a>,
     line_base: u32,
     depth: usize,
     /// Completed anchored nodes, by anchor id.
@@ -46,10 +52,32 @@ pub struct Events<'a> {
 }
 
 impl<'a> Events<'a> {
-    /// Events of `yaml`, whose first line is line `first_line` of the file.
+    /// Events of `yaml`, whose first line is line `first_line` of the file: from the fast
+    /// reader when the document is in its subset, else from saphyr-parser.
     pub fn new(yaml: &'a str, first_line: u32) -> Self {
+        match super::fast::parse(yaml, first_line) {
+            Some(events) => Self::with_source(Source::Fast(events.into_iter()), first_line),
+            None => Self::saphyr(yaml, first_line),
+        }
+    }
+
+    /// Events of `yaml` from saphyr-parser only (the general parser; the fast reader's
+    /// reference).
+    pub fn saphyr(yaml: &'a str, first_line: u32) -> Self {
+        Self::with_source(
+            Source::Saphyr(Box::new(Parser::new_from_str(yaml))),
+            first_line,
+        )
+    }
+
+    /// True when the fast reader produced the events.
+    pub fn is_fast(&self) -> bool {
+        matches!(self.source, Source::Fast(_))
+    }
+
+    fn with_source(source: Source<'a>, first_line: u32) -> Self {
         Events {
-            parser: Parser::new_from_str(yaml),
+            source,
             line_base: first_line.saturating_sub(1),
             depth: 0,
             anchors: HashMap::new(),
@@ -133,17 +161,33 @@ impl<'a> Events<'a> {
         }
     }
 
-    /// Takes one event from the parser, recording it for open anchors.
+    /// Takes one event from the source, recording it for open anchors.
     fn parse_one(&mut self) -> Result<Ev<'a>, Problem> {
-        let (event, span) = match self.parser.next_event() {
+        let parser = match &mut self.source {
+            Source::Fast(events) => {
+                // The fast subset has no anchors or aliases: nothing to record.
+                return Ok(events.next().unwrap_or_else(|| Ev {
+                    event: Event::StreamEnd,
+                    line: 0,
+                    col: 0,
+                }));
+            }
+            Source::Saphyr(parser) => parser,
+        };
+        let (event, span) = match parser.next_event() {
             Some(Ok(pair)) => pair,
             Some(Err(e)) => {
                 let m = e.marker();
-                return Err(Problem::new(
-                    RejectKind::Yaml,
-                    format!("malformed YAML: {}", e.info()),
-                )
-                .at(self.line(m.line()), m.col() as u32 + 1));
+                // saphyr's scanner has its own nesting limit (256), hit while it looks ahead
+                // through deep flow collections before our 64-level check sees level 65:
+                // name the documented limit, not the parser's internal one.
+                let message = if e.info().contains("recursion limit") {
+                    format!("nesting deeper than {MAX_DEPTH} levels")
+                } else {
+                    format!("malformed YAML: {}", e.info())
+                };
+                return Err(Problem::new(RejectKind::Yaml, message)
+                    .at(self.line(m.line()), m.col() as u32 + 1));
             }
             // After the end of the stream, the end again (callers may drain past it).
             None => (Event::StreamEnd, Span::default()),
