@@ -73,6 +73,25 @@ The same count and seed always give byte-identical files; record i does not depe
         #[arg(long, value_enum, default_value_t = FloorParser::Shipped)]
         parser: FloorParser,
     },
+    /// Load a corpus into Delta Lake tables, incrementally (only what changed since the last load).
+    #[cfg(feature = "delta")]
+    #[command(after_help = "Examples:\n  pfocr-etl load pfocr-database --table /data/lake/pfocr\n  \
+pfocr-etl load pfocr-database --table s3://bucket/pfocr --shard 2/4 --summary-json -\n\n\
+Writes <TABLE>/{figures,figure_genes,figure_chemicals,figure_diseases,rejects}/ as Delta tables,\n\
+and <TABLE>/_pfocr_sources/, the state that makes the next load incremental. Each table gets\n\
+one commit per load (none when nothing changed). Object store credentials and endpoints come\n\
+from the usual environment variables (AWS_*, GOOGLE_*, AZURE_*).\n\n".to_owned() + EXIT_CODES + LOAD_EXIT_CODES)]
+    Load {
+        /// The corpus root, holding _figures/ and _data/.
+        corpus: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+        #[command(flatten)]
+        settings: Settings,
+        /// Print nothing but errors (no progress bar, no summary).
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run a pipeline file (input, output and options in YAML).
     #[command(after_help = "Example:\n  pfocr-etl run pipelines/sample.yaml\n\n".to_owned() + EXIT_CODES)]
     Run {
@@ -82,6 +101,37 @@ The same count and seed always give byte-identical files; record i does not depe
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+#[cfg(feature = "delta")]
+const LOAD_EXIT_CODES: &str = "
+  5  another load of the same table and shard committed first (concurrent load lost)";
+
+/// The options of `load` beyond the convert settings (also a pipeline file's `load:`).
+#[derive(Debug, Clone, Default, PartialEq, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadArgs {
+    /// Where the tables live: a local path, file://, s3://, gs:// or az:// URI.
+    #[arg(long, value_name = "URI")]
+    #[serde(skip)]
+    pub table: String,
+    /// Load only shard K of N (by a hash of each figure's file name); N loads of the
+    /// shards, run anywhere at once, commit side by side into the same tables.
+    #[arg(long, value_name = "K/N", default_value = "0/1")]
+    #[serde(default)]
+    pub shard: Option<String>,
+    /// Rebuild every table from the whole corpus instead of loading the changes.
+    #[arg(long)]
+    #[serde(default)]
+    pub full_refresh: bool,
+    /// Print what the load would add, change and delete, and write nothing.
+    #[arg(long)]
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Write the machine-readable summary (JSON) to FILE, or to stdout with `-`.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// Runs the parsed command line and returns the process exit status.
@@ -96,7 +146,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ConvertOptions::from_settings(corpus, out, &settings)?,
             quiet,
         ),
-        Command::Run { pipeline, quiet } => (pipeline::load(&pipeline)?, quiet),
+        #[cfg(feature = "delta")]
+        Command::Load {
+            corpus,
+            load,
+            settings,
+            quiet,
+        } => {
+            let opts = ConvertOptions::from_settings(corpus, PathBuf::new(), &settings)?;
+            return run_load(opts, load, quiet);
+        }
+        Command::Run { pipeline, quiet } => match pipeline::load(&pipeline)? {
+            pipeline::Job::Convert(opts) => (opts, quiet),
+            #[cfg(feature = "delta")]
+            pipeline::Job::Load(opts, load) => return run_load(opts, load, quiet),
+        },
         Command::ParseFloor {
             corpus,
             threads,
@@ -139,6 +203,59 @@ fn run_convert(mut opts: ConvertOptions, quiet: bool) -> anyhow::Result<ExitCode
         eprintln!("output: {}", opts.output.display());
     }
     Ok(ExitCode::from(exit_status(&summary, opts.max_rejects)))
+}
+
+#[cfg(feature = "delta")]
+fn run_load(mut opts: ConvertOptions, args: LoadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    use crate::delta::{load, LoadOptions, Shard};
+    opts.progress = !quiet;
+    let shard: Shard = match &args.shard {
+        Some(s) => s.parse().map_err(crate::Error::Options)?,
+        None => Shard::default(),
+    };
+    let max_rejects = opts.max_rejects;
+    let summary = load(&LoadOptions {
+        convert: opts,
+        table: args.table.clone(),
+        shard,
+        full_refresh: args.full_refresh,
+        dry_run: args.dry_run,
+        storage: Default::default(),
+    })?;
+    if !quiet {
+        eprint!("{}", summary.to_text());
+    }
+    if args.dry_run && !quiet {
+        for (what, paths) in [
+            ("add", &summary.added),
+            ("change", &summary.changed),
+            ("delete", &summary.deleted),
+        ] {
+            for p in paths {
+                println!("{what}\t{p}");
+            }
+        }
+    }
+    if let Some(path) = &args.summary_json {
+        let json = serde_json::to_string_pretty(&summary)? + "\n";
+        if path.as_os_str() == "-" {
+            use std::io::Write;
+            std::io::stdout().write_all(json.as_bytes())?;
+        } else {
+            std::fs::write(path, json)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    let too_many = max_rejects.is_some_and(|max| summary.rejected > max);
+    if too_many {
+        eprintln!(
+            "pfocr-etl: {} figure files were rejected, more than --max-rejects {}",
+            summary.rejected,
+            max_rejects.unwrap_or_default()
+        );
+        return Ok(ExitCode::from(EXIT_TOO_MANY_REJECTS));
+    }
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 /// 0, or 1 when more figure files were rejected than allowed.

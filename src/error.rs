@@ -54,6 +54,30 @@ pub enum Error {
     /// A bug: a worker panicked. Reported instead of hanging or losing records silently.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A Delta table could not be read, created or committed.
+    #[cfg(feature = "delta")]
+    #[error("cannot load the Delta table {table}")]
+    Delta {
+        table: String,
+        #[source]
+        source: Box<deltalake::DeltaTableError>,
+    },
+    /// An object store request failed.
+    #[cfg(feature = "delta")]
+    #[error("object store request for {location} failed")]
+    Store {
+        location: String,
+        #[source]
+        source: object_store::Error,
+    },
+    /// Another load of the same table and shard committed first (Delta's optimistic
+    /// concurrency): this load stopped instead of loading the same rows twice.
+    #[error(
+        "concurrent load: another load of the same table and shard committed to {table} while \
+         this one ran; this load stopped there (the tables hold what the other load wrote; run \
+         again to load anything it did not see)"
+    )]
+    ConcurrentLoad { table: String },
     /// The worker thread pool could not be started.
     #[error("cannot start worker threads")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -65,6 +89,9 @@ impl Error {
         match self {
             Error::Source { .. } | Error::SourceIo { .. } => crate::EXIT_SOURCE,
             Error::Destination { .. } | Error::Parquet { .. } => crate::EXIT_DESTINATION,
+            #[cfg(feature = "delta")]
+            Error::Delta { .. } | Error::Store { .. } => crate::EXIT_DESTINATION,
+            Error::ConcurrentLoad { .. } => crate::EXIT_CONCURRENT,
             _ => crate::EXIT_ERROR,
         }
     }

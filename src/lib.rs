@@ -17,6 +17,8 @@ pub mod cli;
 pub mod column;
 pub mod convert;
 pub mod decode;
+#[cfg(feature = "delta")]
+pub mod delta;
 pub mod discover;
 pub mod error;
 pub mod floor;
@@ -47,3 +49,5 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_SOURCE: u8 = 3;
 /// Exit status: the output cannot be written.
 pub const EXIT_DESTINATION: u8 = 4;
+/// Exit status: another load of the same Delta table and shard committed first.
+pub const EXIT_CONCURRENT: u8 = 5;

@@ -25,16 +25,34 @@ pub struct PipelineFile {
     pub description: Option<String>,
     /// The corpus root.
     pub input: PathBuf,
-    /// The output directory.
-    pub output: PathBuf,
+    /// The output directory (a conversion to Parquet files).
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+    /// The Delta table location (a load; see `pfocr-etl load`): a path or URI.
+    #[serde(default)]
+    pub table: Option<String>,
     /// Convert options, as on the command line (`max_rejects`, `threads`, ...).
     #[serde(default)]
     pub options: Settings,
+    /// Load options (`shard`, `full_refresh`, `summary_json`), with `table`.
+    #[cfg(feature = "delta")]
+    #[serde(default)]
+    pub load: crate::cli::LoadArgs,
 }
 
-/// Reads the pipeline file at `path` into convert options; relative paths in it are taken
-/// relative to the file's own directory, so a pipeline runs the same from any directory.
-pub fn load(path: &Path) -> Result<ConvertOptions> {
+/// What a pipeline file asks for.
+#[derive(Debug)]
+pub enum Job {
+    /// Convert into Parquet files under `output`.
+    Convert(ConvertOptions),
+    /// Load into the Delta tables at `table`.
+    #[cfg(feature = "delta")]
+    Load(ConvertOptions, crate::cli::LoadArgs),
+}
+
+/// Reads the pipeline file at `path`; relative paths in it (also a relative `table`) are
+/// taken relative to the file's own directory, so a pipeline runs the same from anywhere.
+pub fn load(path: &Path) -> Result<Job> {
     let err = |reason: String| Error::Pipeline {
         path: path.to_path_buf(),
         reason,
@@ -49,7 +67,32 @@ pub fn load(path: &Path) -> Result<ConvertOptions> {
             base.join(p)
         }
     };
-    ConvertOptions::from_settings(resolve(&file.input), resolve(&file.output), &file.options)
+    match (&file.output, &file.table) {
+        (Some(output), None) => Ok(Job::Convert(ConvertOptions::from_settings(
+            resolve(&file.input),
+            resolve(output),
+            &file.options,
+        )?)),
+        #[cfg(feature = "delta")]
+        (None, Some(table)) => {
+            let opts = ConvertOptions::from_settings(resolve(&file.input), PathBuf::new(), &file.options)?;
+            let mut load = file.load.clone();
+            // A URI (s3://, file://, ...) is used as written; a plain path is relative to the file.
+            load.table = if table.contains("://") {
+                table.clone()
+            } else {
+                resolve(Path::new(table)).to_string_lossy().into_owned()
+            };
+            load.summary_json = load.summary_json.map(|p| {
+                if p.as_os_str() == "-" { p } else { resolve(&p) }
+            });
+            Ok(Job::Load(opts, load))
+        }
+        _ => Err(err(
+            "give either `output:` (a directory of Parquet files) or `table:` (Delta tables), not both or neither"
+                .to_owned(),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -65,7 +108,9 @@ mod tests {
             "input: corpus\noutput: /tmp/out\noptions:\n  threads: 3\n  max_rejects: 5\n",
         )
         .unwrap();
-        let o = load(&p).unwrap();
+        let Job::Convert(o) = load(&p).unwrap() else {
+            panic!("a conversion")
+        };
         assert_eq!(o.input, dir.path().join("corpus"));
         assert_eq!(o.output, PathBuf::from("/tmp/out"));
         assert_eq!((o.threads, o.max_rejects), (3, Some(5)));

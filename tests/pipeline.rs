@@ -30,7 +30,11 @@ fn a_pipeline_file_runs_a_conversion() {
 
 #[test]
 fn the_shipped_sample_pipeline_points_at_the_sample() {
-    let opts = pfocr_etl::pipeline::load(&repo().join("pipelines/sample.yaml")).unwrap();
+    let pfocr_etl::pipeline::Job::Convert(opts) =
+        pfocr_etl::pipeline::load(&repo().join("pipelines/sample.yaml")).unwrap()
+    else {
+        panic!("sample.yaml is a conversion")
+    };
     assert_eq!(
         std::fs::canonicalize(opts.input).unwrap(),
         std::fs::canonicalize(repo().join("data/sample")).unwrap()

@@ -21,3 +21,6 @@ mod publish;
 mod hostile;
 // Output faults: unwritable, read-only, disk full (tmpfs), SIGKILL at random moments.
 mod crash;
+// `pfocr-etl load`: Delta tables, incremental = full rebuild, shards, concurrency, SIGKILL.
+#[cfg(feature = "delta")]
+mod delta;

@@ -1,0 +1,376 @@
+//! The load state kept beside the tables: the `_pfocr_sources` Delta table, one row per
+//! corpus file with its content hash, and the plan that compares it with the corpus now.
+//!
+//! A figure file is decoded again when it is new, its bytes changed, one of its TSVs was
+//! added, changed or removed, or it was rejected last time (so its reject row is rebuilt);
+//! every other converted record is kept as it is. Rows are replaced by figid, which makes
+//! re-applying a load that was cut off halfway harmless.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
+use twox_hash::XxHash3_128;
+
+use crate::discover::Corpus;
+use crate::error::{Error, Result};
+use crate::merge::Kept;
+
+/// The name of the state table beside the five output tables.
+pub const SOURCES_TABLE: &str = "_pfocr_sources";
+
+/// What a state row describes.
+pub const KIND_FIGURE: &str = "figure";
+/// A `_data` TSV indexed under the figid its name carries (`figid` holds that figid).
+pub const KIND_TABLE: &str = "table";
+/// An entry found while listing that is a reject by itself (unreadable, badly named TSV).
+pub const KIND_LISTED: &str = "listed";
+
+/// One file of the corpus as the last load saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRow {
+    pub source_path: String,
+    pub kind: String,
+    /// xxh3-128 of the file's bytes, hex (empty for listed entries).
+    pub content_hash: String,
+    /// Figure: the figid it converted to (NULL when rejected). Table: the figid in its name.
+    pub figid: Option<String>,
+    /// Figure: true when its entities came from inline lists.
+    pub inline: Option<bool>,
+    /// The load that last wrote this row.
+    pub load_version: i64,
+}
+
+/// The Arrow schema of `_pfocr_sources`.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("source_path", DataType::Utf8, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("content_hash", DataType::Utf8, false),
+        Field::new("figid", DataType::Utf8, true),
+        Field::new("inline", DataType::Boolean, true),
+        Field::new("load_version", DataType::Int64, false),
+    ]))
+}
+
+/// The corpus now: every owned file with its kind, hash and (for TSVs) figid key.
+pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
+    let mut jobs: Vec<(String, &'static str, Option<std::path::PathBuf>, Option<String>)> =
+        Vec::new();
+    for f in &corpus.figures {
+        jobs.push((f.rel.clone(), KIND_FIGURE, Some(f.path.clone()), None));
+    }
+    for (figid, set) in &corpus.tables {
+        for file in set.iter().flatten() {
+            jobs.push((file.rel.clone(), KIND_TABLE, Some(file.path.clone()), Some(figid.clone())));
+        }
+    }
+    for r in &corpus.rejects {
+        jobs.push((r.source_path.clone(), KIND_LISTED, None, None));
+    }
+    let hashed: Vec<(SourceRow, u64)> = jobs
+        .into_par_iter()
+        .map(|(rel, kind, path, figid)| {
+            let (hash, bytes) = match path.map(std::fs::read) {
+                Some(Ok(b)) => (format!("{:032x}", XxHash3_128::oneshot(&b)), b.len() as u64),
+                // Unreadable now: a value no content hashes to, so it counts as changed.
+                Some(Err(e)) => (format!("unreadable: {e}"), 0),
+                None => (String::new(), 0),
+            };
+            let row = SourceRow {
+                source_path: rel,
+                kind: kind.to_owned(),
+                content_hash: hash,
+                figid,
+                inline: None,
+                load_version: 0,
+            };
+            (row, bytes)
+        })
+        .collect();
+    corpus.bytes = hashed.iter().map(|(_, b)| b).sum();
+    Ok(hashed
+        .into_iter()
+        .map(|(r, _)| (r.source_path.clone(), r))
+        .collect())
+}
+
+/// What a load must do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Indices into `corpus.figures` of the figure files to decode, ascending.
+    pub decode: Vec<usize>,
+    /// Converted records of the last load that stay as they are.
+    pub kept: Vec<Kept>,
+    /// figids whose rows leave the data tables (their records changed or went away).
+    pub remove_figids: HashSet<String>,
+    /// Figure files new since the last load, changed, and gone (source paths).
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    /// True when nothing at all differs from the last load.
+    pub unchanged: bool,
+    /// True when every table is rebuilt (first load, `--full-refresh`).
+    pub full: bool,
+}
+
+/// Compares the corpus now with the last load's state (`None`: rebuild everything).
+pub fn plan(
+    corpus: &Corpus,
+    now: &BTreeMap<String, SourceRow>,
+    before: Option<&BTreeMap<String, SourceRow>>,
+) -> Plan {
+    let Some(before) = before else {
+        return Plan {
+            decode: (0..corpus.figures.len()).collect(),
+            added: corpus.figures.iter().map(|f| f.rel.clone()).collect(),
+            full: true,
+            ..Plan::default()
+        };
+    };
+    let same = |a: &SourceRow, b: &SourceRow| a.kind == b.kind && a.content_hash == b.content_hash;
+    let mut plan = Plan {
+        unchanged: now.len() == before.len()
+            && now
+                .iter()
+                .all(|(p, r)| before.get(p).is_some_and(|b| same(r, b))),
+        ..Plan::default()
+    };
+    if plan.unchanged {
+        return plan;
+    }
+    // figid keys whose TSV set changed: a TSV added, changed or removed.
+    let mut dirty_keys: HashSet<&str> = HashSet::new();
+    for (path, r) in now.iter().filter(|(_, r)| r.kind == KIND_TABLE) {
+        if !before.get(path).is_some_and(|b| same(r, b)) {
+            dirty_keys.extend(r.figid.as_deref());
+        }
+    }
+    for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_TABLE) {
+        if !now.contains_key(path) {
+            dirty_keys.extend(b.figid.as_deref());
+        }
+    }
+    for (i, f) in corpus.figures.iter().enumerate() {
+        let r = &now[&f.rel];
+        match before.get(&f.rel) {
+            None => {
+                plan.added.push(f.rel.clone());
+                plan.decode.push(i);
+            }
+            Some(b) => {
+                let converted = b.figid.as_deref();
+                let clean = same(r, b) && converted.is_some_and(|id| !dirty_keys.contains(id));
+                if clean {
+                    plan.kept.push(Kept {
+                        figid: b.figid.clone().expect("checked"),
+                        source_path: f.rel.clone(),
+                        inline: b.inline.unwrap_or(false),
+                    });
+                    continue;
+                }
+                if !same(r, b) || converted.is_some_and(|id| dirty_keys.contains(id)) {
+                    plan.changed.push(f.rel.clone());
+                }
+                plan.remove_figids.extend(b.figid.clone());
+                plan.decode.push(i);
+            }
+        }
+    }
+    for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_FIGURE) {
+        if !now.contains_key(path) {
+            plan.deleted.push(path.clone());
+            plan.remove_figids.extend(b.figid.clone());
+        }
+    }
+    plan
+}
+
+/// The state rows of this load as one batch: `now`, with the figid and entity source of
+/// every converted figure taken from `converted` (source path → (figid, inline)).
+pub fn state_batch(
+    now: &BTreeMap<String, SourceRow>,
+    converted: &BTreeMap<String, (String, bool)>,
+    load_version: i64,
+) -> Result<RecordBatch> {
+    let mut path = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut hash = StringBuilder::new();
+    let mut figid = StringBuilder::new();
+    let mut inline = BooleanBuilder::new();
+    let mut version = Int64Builder::new();
+    for r in now.values() {
+        path.append_value(&r.source_path);
+        kind.append_value(&r.kind);
+        hash.append_value(&r.content_hash);
+        if r.kind == KIND_FIGURE {
+            match converted.get(&r.source_path) {
+                Some((id, is_inline)) => {
+                    figid.append_value(id);
+                    inline.append_value(*is_inline);
+                }
+                None => {
+                    figid.append_null();
+                    inline.append_null();
+                }
+            }
+        } else {
+            figid.append_option(r.figid.as_deref());
+            inline.append_null();
+        }
+        version.append_value(load_version);
+    }
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(path.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(hash.finish()),
+            Arc::new(figid.finish()),
+            Arc::new(inline.finish()),
+            Arc::new(version.finish()),
+        ],
+    )
+    .map_err(|source| Error::Arrow {
+        table: SOURCES_TABLE,
+        source,
+    })
+}
+
+/// Reads state rows back from batches of `_pfocr_sources`.
+pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, SourceRow>> {
+    let mut rows = BTreeMap::new();
+    for b in batches {
+        let col = |name: &str| {
+            b.column_by_name(name).ok_or_else(|| {
+                Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'"))
+            })
+        };
+        let (path, kind, hash, figid) = (
+            col("source_path")?.as_string::<i32>(),
+            col("kind")?.as_string::<i32>(),
+            col("content_hash")?.as_string::<i32>(),
+            col("figid")?.as_string::<i32>(),
+        );
+        let inline = col("inline")?.as_boolean();
+        let version = col("load_version")?.as_primitive::<arrow::datatypes::Int64Type>();
+        for i in 0..b.num_rows() {
+            let row = SourceRow {
+                source_path: path.value(i).to_owned(),
+                kind: kind.value(i).to_owned(),
+                content_hash: hash.value(i).to_owned(),
+                figid: figid.is_valid(i).then(|| figid.value(i).to_owned()),
+                inline: inline.is_valid(i).then(|| inline.value(i)),
+                load_version: version.value(i),
+            };
+            rows.insert(row.source_path.clone(), row);
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::FigureFile;
+
+    fn row(path: &str, kind: &str, hash: &str, figid: Option<&str>) -> SourceRow {
+        SourceRow {
+            source_path: path.into(),
+            kind: kind.into(),
+            content_hash: hash.into(),
+            figid: figid.map(Into::into),
+            inline: Some(false),
+            load_version: 1,
+        }
+    }
+
+    fn corpus(paths: &[&str]) -> Corpus {
+        Corpus {
+            figures: paths
+                .iter()
+                .map(|p| FigureFile {
+                    path: p.into(),
+                    rel: (*p).into(),
+                })
+                .collect(),
+            ..Corpus::default()
+        }
+    }
+
+    fn map(rows: Vec<SourceRow>) -> BTreeMap<String, SourceRow> {
+        rows.into_iter().map(|r| (r.source_path.clone(), r)).collect()
+    }
+
+    #[test]
+    fn no_state_means_a_full_load_and_same_state_means_nothing_to_do() {
+        let c = corpus(&["_figures/a.md"]);
+        let now = map(vec![row("_figures/a.md", KIND_FIGURE, "1", None)]);
+        let p = plan(&c, &now, None);
+        assert!(p.full && p.decode == [0]);
+        let before = map(vec![row("_figures/a.md", KIND_FIGURE, "1", Some("a"))]);
+        assert!(plan(&c, &now, Some(&before)).unchanged);
+    }
+
+    #[test]
+    fn changed_added_deleted_and_tsv_changes_are_decoded_or_removed() {
+        let c = corpus(&["_figures/a.md", "_figures/b.md", "_figures/c.md", "_figures/n.md"]);
+        let now = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", None),
+            row("_figures/b.md", KIND_FIGURE, "2-new", None),
+            row("_figures/c.md", KIND_FIGURE, "3", None),
+            row("_figures/n.md", KIND_FIGURE, "9", None),
+            row("_data/c-genes.tsv", KIND_TABLE, "t2", Some("c")),
+        ]);
+        let before = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
+            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
+            row("_figures/c.md", KIND_FIGURE, "3", Some("c")),
+            row("_figures/gone.md", KIND_FIGURE, "4", Some("g")),
+            row("_data/c-genes.tsv", KIND_TABLE, "t1", Some("c")),
+        ]);
+        let p = plan(&c, &now, Some(&before));
+        assert!(!p.unchanged && !p.full);
+        assert_eq!(p.decode, [1, 2, 3]);
+        assert_eq!(p.kept.len(), 1);
+        assert_eq!(p.kept[0].figid, "a");
+        assert_eq!(p.added, ["_figures/n.md"]);
+        assert_eq!(p.changed, ["_figures/b.md", "_figures/c.md"]);
+        assert_eq!(p.deleted, ["_figures/gone.md"]);
+        let mut removed: Vec<_> = p.remove_figids.into_iter().collect();
+        removed.sort();
+        assert_eq!(removed, ["b", "c", "g"]);
+    }
+
+    #[test]
+    fn a_rejected_record_is_decoded_again_but_not_counted_as_changed() {
+        let c = corpus(&["_figures/a.md"]);
+        let now = map(vec![row("_figures/a.md", KIND_FIGURE, "1", None)]);
+        let before = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", None),
+            row("_data/x-genes.tsv", KIND_TABLE, "t", Some("x")),
+        ]);
+        let p = plan(&c, &now, Some(&before));
+        assert_eq!(p.decode, [0]);
+        assert!(p.changed.is_empty() && p.kept.is_empty());
+    }
+
+    #[test]
+    fn state_rows_round_trip_through_a_batch() {
+        let now = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", None),
+            row("_figures/b.md", KIND_FIGURE, "2", None),
+            row("_data/a-genes.tsv", KIND_TABLE, "t", Some("a")),
+        ]);
+        let converted = BTreeMap::from([("_figures/a.md".to_owned(), ("a".to_owned(), true))]);
+        let b = state_batch(&now, &converted, 7).unwrap();
+        let back = rows_from_batches(&[b]).unwrap();
+        assert_eq!(back["_figures/a.md"].figid.as_deref(), Some("a"));
+        assert_eq!(back["_figures/a.md"].inline, Some(true));
+        assert_eq!(back["_figures/b.md"].figid, None);
+        assert_eq!(back["_data/a-genes.tsv"].figid.as_deref(), Some("a"));
+        assert!(back.values().all(|r| r.load_version == 7));
+    }
+}

@@ -1,0 +1,300 @@
+//! One Delta table of a load: open or create it, list and read its files, upload new ones,
+//! and commit a load's changes to it as one transaction.
+//!
+//! Every commit carries a Delta application transaction (`txn`) with the shard's app id and
+//! the load's number: a second load of the same shard that commits to a table after we read
+//! it conflicts on that id, and is told so, instead of loading the same rows twice.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use bytes::Bytes;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
+use deltalake::kernel::transaction::{CommitBuilder, CommitConflictError, CommitProperties, TransactionError};
+use deltalake::kernel::{Action, Add, StructType, Transaction};
+use deltalake::operations::create::CreateBuilder;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::{DeltaTable, DeltaTableError};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt as _};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Bytes sent per part when a file is uploaded.
+const UPLOAD_CHUNK: usize = 8 << 20;
+/// Commit attempts on a version race with a non-conflicting writer (another shard).
+const COMMIT_RETRIES: usize = 50;
+
+/// A data file of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFile {
+    /// Path relative to the table root.
+    pub path: String,
+    pub rows: u64,
+}
+
+/// One Delta table, as it was when the load read it.
+pub struct DeltaTarget {
+    pub name: &'static str,
+    schema: SchemaRef,
+    url: Url,
+    storage: HashMap<String, String>,
+    table: DeltaTable,
+}
+
+impl DeltaTarget {
+    /// Opens `<root>/<name>/`, which need not exist yet.
+    pub async fn open(
+        root: &Url,
+        name: &'static str,
+        schema: SchemaRef,
+        storage: &HashMap<String, String>,
+    ) -> Result<Self> {
+        let url = root
+            .join(&format!("{name}/"))
+            .map_err(|e| Error::Options(format!("table location {root}: {e}")))?;
+        if let Ok(dir) = url.to_file_path() {
+            // delta-rs opens local tables only in an existing directory.
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Destination {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let table =
+            DeltaTable::try_from_url_with_storage_options(url.clone(), storage.clone())
+                .await
+                .map_err(|source| delta_error(name, source))?;
+        Ok(DeltaTarget {
+            name,
+            schema,
+            url,
+            storage: storage.clone(),
+            table,
+        })
+    }
+
+    /// The table's version, `None` before its first commit.
+    pub fn version(&self) -> Option<u64> {
+        self.table.version().map(|v| v as u64)
+    }
+
+    /// The table's data files.
+    pub fn files(&self) -> Result<Vec<TableFile>> {
+        if self.version().is_none() {
+            return Ok(Vec::new());
+        }
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        Ok(snapshot
+            .log_data()
+            .into_iter()
+            .map(|f| TableFile {
+                path: f.path().to_string(),
+                rows: f.num_records().unwrap_or(0) as u64,
+            })
+            .collect())
+    }
+
+    /// The last load number that `app_id` committed to this table.
+    pub async fn load_number(&self, app_id: &str) -> Result<i64> {
+        if self.version().is_none() {
+            return Ok(0);
+        }
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        Ok(snapshot
+            .transaction_version(self.table.log_store().as_ref(), app_id)
+            .await
+            .map_err(|source| delta_error(self.name, source))?
+            .unwrap_or(0))
+    }
+
+    fn store(&self) -> std::sync::Arc<dyn ObjectStore> {
+        self.table.object_store()
+    }
+
+    /// Reads a data file of the table whole.
+    pub async fn read(&self, path: &str) -> Result<Vec<RecordBatch>> {
+        let location = StorePath::from(path);
+        let store_err = |source| Error::Store {
+            location: format!("{}{path}", self.url),
+            source,
+        };
+        let bytes: Bytes = self
+            .store()
+            .get(&location)
+            .await
+            .map_err(store_err)?
+            .bytes()
+            .await
+            .map_err(store_err)?;
+        let parquet_err = |source| Error::Parquet {
+            path: format!("{}{path}", self.url).into(),
+            source,
+        };
+        ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .map_err(parquet_err)?
+            .build()
+            .map_err(parquet_err)?
+            .map(|b| {
+                b.map_err(|source| Error::Arrow {
+                    table: self.name,
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// Uploads the local Parquet file `local` as `name` in the table and returns its Add
+    /// action (not yet committed: until then readers do not see it).
+    pub async fn upload(&self, local: &Path, name: &str, rows: u64) -> Result<Add> {
+        let location = StorePath::from(name);
+        let remote = format!("{}{name}", self.url);
+        let io_err = |source| Error::Destination {
+            path: remote.clone().into(),
+            source,
+        };
+        let mut file = tokio::fs::File::open(local)
+            .await
+            .map_err(|source| Error::Destination {
+                path: local.to_path_buf(),
+                source,
+            })?;
+        let mut writer = object_store::buffered::BufWriter::new(self.store(), location.clone());
+        let mut size = 0u64;
+        let mut chunk = vec![0u8; UPLOAD_CHUNK];
+        loop {
+            let n = file.read(&mut chunk).await.map_err(io_err)?;
+            if n == 0 {
+                break;
+            }
+            writer.write_all(&chunk[..n]).await.map_err(io_err)?;
+            size += n as u64;
+        }
+        // The buffered writer reports object store errors as I/O errors.
+        writer.shutdown().await.map_err(io_err)?;
+        Ok(Add {
+            path: name.to_owned(),
+            partition_values: HashMap::new(),
+            size: size as i64,
+            modification_time: now_millis(),
+            data_change: true,
+            stats: Some(format!("{{\"numRecords\":{rows}}}")),
+            ..Add::default()
+        })
+    }
+
+    /// Commits `actions` as one version of the table, tagged with load `load` of `app_id`
+    /// and `info` in the commit info. `seen` is the highest load number of `app_id` the
+    /// load saw when it started: finding a higher one means another load of this shard got
+    /// there first.
+    pub async fn commit(
+        &mut self,
+        actions: Vec<Action>,
+        app_id: &str,
+        load: i64,
+        seen: i64,
+        info: HashMap<String, Value>,
+    ) -> Result<u64> {
+        let props = || {
+            CommitProperties::default()
+                .with_application_transaction(Transaction::new_with_last_update(
+                    app_id,
+                    load,
+                    Some(now_millis()),
+                ))
+                .with_metadata(info.clone())
+                .with_max_retries(COMMIT_RETRIES)
+        };
+        if self.version().is_none() {
+            let columns: StructType = self
+                .schema
+                .as_ref()
+                .try_into_kernel()
+                .map_err(|e| delta_error(self.name, DeltaTableError::from(e)))?;
+            let created = CreateBuilder::new()
+                .with_location(self.url.to_string())
+                .with_storage_options(self.storage.clone())
+                .with_columns(columns.fields().cloned())
+                .with_actions(actions.clone())
+                .with_commit_properties(props())
+                .with_save_mode(SaveMode::ErrorIfExists)
+                .await;
+            match created {
+                Ok(table) => {
+                    self.table = table;
+                    return Ok(0);
+                }
+                // Another load created it first (another shard, or a rival load of ours).
+                Err(_) if self.reload_existing().await? => {
+                    if self.load_number(app_id).await? > seen {
+                        return Err(Error::ConcurrentLoad {
+                            table: self.name.to_owned(),
+                        });
+                    }
+                }
+                Err(source) => return Err(delta_error(self.name, source)),
+            }
+        }
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let operation = DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: None,
+            predicate: None,
+        };
+        let done = CommitBuilder::from(props())
+            .with_actions(actions)
+            .build(Some(snapshot), self.table.log_store(), operation)
+            .await
+            .map_err(|source| match source {
+                DeltaTableError::Transaction {
+                    source: TransactionError::CommitConflict(CommitConflictError::ConcurrentTransaction),
+                } => Error::ConcurrentLoad {
+                    table: self.name.to_owned(),
+                },
+                source => delta_error(self.name, source),
+            })?;
+        let version = done.version();
+        self.table
+            .update_state()
+            .await
+            .map_err(|source| delta_error(self.name, source))?;
+        Ok(version as u64)
+    }
+
+    /// Loads the table after a failed create; true when it exists now.
+    async fn reload_existing(&mut self) -> Result<bool> {
+        match self.table.load().await {
+            Ok(()) => Ok(self.version().is_some()),
+            Err(DeltaTableError::NotATable(_)) => Ok(false),
+            Err(source) => Err(delta_error(self.name, source)),
+        }
+    }
+}
+
+fn delta_error(table: &str, source: DeltaTableError) -> Error {
+    Error::Delta {
+        table: table.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,411 @@
+//! `pfocr-etl load`: Delta Lake tables through the real binary, read back by replaying the
+//! `_delta_log` JSON commits (an implementation of the log independent of delta-rs) and
+//! reading the live Parquet files. Incremental loads must equal a full rebuild, sorted row
+//! for row, and the same rows `convert` writes as plain Parquet.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{Map, Value};
+
+use crate::util::*;
+
+const TABLES: [&str; 5] = [
+    "figures",
+    "figure_genes",
+    "figure_chemicals",
+    "figure_diseases",
+    "rejects",
+];
+
+/// The live files of the Delta table at `dir` as of `version` (the latest if `None`).
+fn live_files(dir: &Path, version: Option<u64>) -> Vec<PathBuf> {
+    let log = dir.join("_delta_log");
+    let mut commits: Vec<_> = fs::read_dir(&log)
+        .unwrap_or_else(|e| panic!("{}: {e}", log.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    commits.sort();
+    let mut live = BTreeSet::new();
+    for c in commits {
+        let v: u64 = c.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+        if version.is_some_and(|max| v > max) {
+            break;
+        }
+        for line in fs::read_to_string(&c).unwrap().lines() {
+            let action: Value = serde_json::from_str(line).unwrap();
+            if let Some(add) = action.get("add") {
+                live.insert(add["path"].as_str().unwrap().to_owned());
+            }
+            if let Some(remove) = action.get("remove") {
+                live.remove(remove["path"].as_str().unwrap());
+            }
+        }
+    }
+    live.into_iter().map(|p| dir.join(p)).collect()
+}
+
+/// Rows of the Delta table `<lake>/<table>` as sorted JSON strings.
+fn delta_rows(lake: &Path, table: &str, version: Option<u64>) -> Vec<String> {
+    let mut rows: Vec<String> = live_files(&lake.join(table), version)
+        .iter()
+        .flat_map(|f| {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(f).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+            reader.flat_map(|b| {
+                let b = b.unwrap();
+                (0..b.num_rows())
+                    .map(|r| {
+                        let mut m = Map::new();
+                        for (field, col) in b.schema().fields().iter().zip(b.columns()) {
+                            m.insert(field.name().clone(), value(col.as_ref(), r));
+                        }
+                        Value::Object(m).to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Rows of a plain `convert` output table, sorted the same way.
+fn parquet_rows(out: &Path, table: &str) -> Vec<String> {
+    let mut r: Vec<String> = rows(out, table)
+        .into_iter()
+        .map(|m| Value::Object(m).to_string())
+        .collect();
+    r.sort();
+    r
+}
+
+/// The latest version of `<lake>/<table>`.
+fn version(lake: &Path, table: &str) -> u64 {
+    fs::read_dir(lake.join(table).join("_delta_log"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "json").then(|| p.file_stem()?.to_str()?.parse().ok())?
+        })
+        .max()
+        .unwrap()
+}
+
+fn load_cmd(corpus: &Path, lake: &Path, args: &[&str]) -> Command {
+    let mut cmd = pfocr_etl();
+    cmd.arg("load")
+        .arg(corpus)
+        .arg("--table")
+        .arg(lake)
+        .args(["--quiet", "--summary-json", "-"])
+        .args(args);
+    cmd
+}
+
+/// Runs a load and returns its summary JSON.
+fn load(corpus: &Path, lake: &Path, args: &[&str]) -> Value {
+    let out = load_cmd(corpus, lake, args).output().unwrap();
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).expect("summary JSON on stdout")
+}
+
+fn generate(dir: &Path, count: usize, seed: u64) {
+    let out = pfocr_etl()
+        .args(["generate", "--count", &count.to_string(), "--seed", &seed.to_string(), "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+}
+
+fn figure_files(corpus: &Path) -> Vec<PathBuf> {
+    let mut f: Vec<_> = fs::read_dir(corpus.join("_figures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    f.sort();
+    f
+}
+
+/// A tables-generation record (it has a genes TSV) and an inline one, by index order.
+fn tsv_of(figure: &Path, kind: &str) -> PathBuf {
+    let stem = figure.file_stem().unwrap().to_str().unwrap();
+    figure
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("_data")
+        .join(format!("{stem}-{kind}.tsv"))
+}
+
+/// Changes 3 records (two front matters, one genes TSV), adds 2, deletes 1.
+fn mutate(corpus: &Path, extra: &Path) {
+    let figures = figure_files(corpus);
+    for f in &figures[1..3] {
+        let text = fs::read_to_string(f).unwrap();
+        fs::write(f, text.replacen("figtitle: ", "figtitle: Revised ", 1)).unwrap();
+    }
+    let with_tsv = figures
+        .iter()
+        .skip(3)
+        .find(|f| tsv_of(f, "genes").exists())
+        .expect("a tables-generation record");
+    let tsv = tsv_of(with_tsv, "genes");
+    let text = fs::read_to_string(&tsv).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.truncate(2); // header and one gene
+    fs::write(&tsv, lines.join("\n") + "\n").unwrap();
+    fs::remove_file(&figures[0]).unwrap();
+    for tsv in ["genes", "chemicals", "diseases"] {
+        let _ = fs::remove_file(tsv_of(&figures[0], tsv));
+    }
+    // Two new records from another generated corpus, with their TSVs.
+    for f in figure_files(extra).iter().rev().take(2) {
+        fs::copy(f, corpus.join("_figures").join(f.file_name().unwrap())).unwrap();
+        for kind in ["genes", "chemicals", "diseases"] {
+            let t = tsv_of(f, kind);
+            if t.exists() {
+                fs::copy(&t, corpus.join("_data").join(t.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+fn assert_tables_equal(a: &Path, b: &Path) {
+    for t in TABLES {
+        assert_eq!(delta_rows(a, t, None), delta_rows(b, t, None), "table {t}");
+    }
+}
+
+#[test]
+fn an_incremental_load_equals_a_full_rebuild_and_the_parquet_output() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    let extra = w.path().join("extra");
+    generate(&corpus, 40, 7);
+    generate(&extra, 400, 8);
+    let lake = w.path().join("lake");
+
+    let first = load(&corpus, &lake, &[]);
+    assert_eq!(first["full"], true);
+    assert_eq!(first["committed"], true);
+    assert_eq!(first["inputs"], 40);
+    assert_eq!(first["decoded"], 40);
+    let before: Vec<Vec<String>> = TABLES.iter().map(|t| delta_rows(&lake, t, None)).collect();
+    let v1 = version(&lake, "figures");
+
+    mutate(&corpus, &extra);
+    let second = load(&corpus, &lake, &[]);
+    assert_eq!(second["full"], false);
+    assert_eq!(second["decoded"], 5, "{second}");
+    assert_eq!(second["added"].as_array().unwrap().len(), 2);
+    assert_eq!(second["changed"].as_array().unwrap().len(), 3);
+    assert_eq!(second["deleted"].as_array().unwrap().len(), 1);
+    assert_eq!(second["inputs"], 41);
+    assert_eq!(second["load"], 2);
+
+    let rebuilt = w.path().join("rebuilt");
+    load(&corpus, &rebuilt, &[]);
+    assert_tables_equal(&lake, &rebuilt);
+    // The same rows as the plain Parquet output of `convert`.
+    let out = w.path().join("out");
+    assert_ok(
+        &pfocr_etl()
+            .arg("convert")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    for t in TABLES {
+        assert_eq!(delta_rows(&lake, t, None), parquet_rows(&out, t), "table {t}");
+    }
+    // Time travel: the previous version still holds the first load.
+    for (t, rows) in TABLES.iter().zip(&before) {
+        let prev = if *t == "figures" { Some(v1) } else { None };
+        if let Some(v) = prev {
+            assert_eq!(&delta_rows(&lake, t, Some(v)), rows, "time travel {t}");
+        }
+    }
+    assert_ne!(delta_rows(&lake, "figures", None), before[0]);
+}
+
+#[test]
+fn a_load_with_nothing_changed_makes_no_new_version_and_full_refresh_rebuilds() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 12, 3);
+    let lake = w.path().join("lake");
+    load(&corpus, &lake, &[]);
+    let versions: Vec<u64> = TABLES.iter().map(|t| version(&lake, t)).collect();
+    let again = load(&corpus, &lake, &[]);
+    assert_eq!(again["committed"], false);
+    assert_eq!(again["decoded"], 0);
+    let after: Vec<u64> = TABLES.iter().map(|t| version(&lake, t)).collect();
+    assert_eq!(versions, after, "no new table version");
+
+    let rows = delta_rows(&lake, "figure_genes", None);
+    let full = load(&corpus, &lake, &["--full-refresh"]);
+    assert_eq!((full["full"].clone(), full["decoded"].clone()), (Value::from(true), Value::from(12)));
+    assert_eq!(version(&lake, "figures"), versions[0] + 1);
+    assert_eq!(delta_rows(&lake, "figure_genes", None), rows);
+}
+
+#[test]
+fn a_dry_run_reports_the_changes_and_writes_nothing() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 10, 4);
+    let lake = w.path().join("lake");
+    let dry = load(&corpus, &lake, &["--dry-run"]);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["added"].as_array().unwrap().len(), 10);
+    assert!(!lake.join("figures").join("_delta_log").exists(), "nothing written");
+    load(&corpus, &lake, &[]);
+    let f = &figure_files(&corpus)[0];
+    fs::write(f, fs::read_to_string(f).unwrap().replacen("figtitle: ", "figtitle: X ", 1)).unwrap();
+    let v = version(&lake, "figures");
+    let dry = load(&corpus, &lake, &["--dry-run"]);
+    assert_eq!(dry["changed"].as_array().unwrap().len(), 1);
+    assert_eq!(version(&lake, "figures"), v);
+}
+
+#[test]
+fn bad_records_land_in_the_rejects_table_and_count() {
+    let w = Workdir::new();
+    w.figure("good", "figid: good\nyear: 2020\n");
+    w.figure("bad_year", "figid: bad_year\nyear: twenty\n");
+    w.write("corpus/_figures/empty.md", "");
+    w.tsv("nobody-genes.tsv", "word\tmatch\nA\tA\n");
+    let lake = w.path().join("lake");
+    let out = load_cmd(&w.corpus(), &lake, &["--max-rejects", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["inputs"].clone(), s["converted"].clone(), s["rejected"].clone()), (3.into(), 1.into(), 2.into()));
+    let rejects = delta_rows(&lake, "rejects", None);
+    assert_eq!(rejects.len(), 3, "{rejects:?}");
+    assert!(rejects.iter().any(|r| r.contains("orphan_table")));
+    // Fix one record: the next load decodes it (and the other reject again) and converts it.
+    w.figure("bad_year", "figid: bad_year\nyear: 2021\n");
+    let s = load(&w.corpus(), &lake, &[]);
+    assert_eq!((s["converted"].clone(), s["rejected"].clone()), (2.into(), 1.into()));
+    assert_eq!(delta_rows(&lake, "figures", None).len(), 2);
+    assert_eq!(delta_rows(&lake, "rejects", None).len(), 2);
+}
+
+#[test]
+fn four_concurrent_shard_loads_equal_one_unsharded_load() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 120, 11);
+    let lake = w.path().join("lake");
+    let children: Vec<_> = (0..4)
+        .map(|k| {
+            load_cmd(&corpus, &lake, &["--shard", &format!("{k}/4")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut decoded = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_ok(&out);
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        decoded += s["decoded"].as_u64().unwrap();
+    }
+    assert_eq!(decoded, 120, "every record in exactly one shard");
+    let single = w.path().join("single");
+    load(&corpus, &single, &[]);
+    assert_tables_equal(&lake, &single);
+    // A shard's next load sees its own state only: nothing changed.
+    let again = load(&corpus, &lake, &["--shard", "2/4"]);
+    assert_eq!(again["committed"], false);
+    // Another shard count on the same tables is refused with the reason.
+    let out = load_cmd(&corpus, &lake, &["--shard", "0/3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another shard count"));
+}
+
+#[test]
+fn two_loads_at_once_never_double_load() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 300, 12);
+    let lake = w.path().join("lake");
+    let single = w.path().join("single");
+    load(&corpus, &single, &[]);
+    for round in 0..3 {
+        let _ = fs::remove_dir_all(&lake);
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                load_cmd(&corpus, &lake, &[])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let ok = outs.iter().filter(|o| o.status.success()).count();
+        assert!(ok >= 1, "round {round}: one load commits");
+        for o in outs.iter().filter(|o| !o.status.success()) {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(5), "round {round}: {err}");
+            assert!(err.contains("concurrent load"), "{err}");
+        }
+        assert_tables_equal(&lake, &single);
+    }
+}
+
+#[test]
+fn a_load_killed_midway_leaves_the_previous_version_and_the_next_load_completes_it() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 1500, 21);
+    let lake = w.path().join("lake");
+    let small = w.path().join("small");
+    generate(&small, 50, 22);
+    load(&small, &lake, &[]);
+    let previous: Vec<Vec<String>> = TABLES.iter().map(|t| delta_rows(&lake, t, None)).collect();
+    let full = w.path().join("full");
+    load(&corpus, &full, &[]);
+    let mut rng = crate::crash::Rng::new(99);
+    for trial in 0..6 {
+        let mut child = load_cmd(&corpus, &lake, &[]).stdout(Stdio::null()).spawn().unwrap();
+        let delay = Duration::from_millis(20 + rng.next() % 600);
+        let started = Instant::now();
+        while started.elapsed() < delay {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // Every table is readable and at a whole version: the old rows or the new ones.
+        for (t, prev) in TABLES.iter().zip(&previous) {
+            let now = delta_rows(&lake, t, None);
+            let new = delta_rows(&full, t, None);
+            assert!(now == *prev || now == new, "trial {trial}: {t} is neither old nor new");
+        }
+        // Back to the small corpus's tables for the next trial, via a load that completes.
+        load(&small, &lake, &[]);
+        for (t, prev) in TABLES.iter().zip(&previous) {
+            assert_eq!(&delta_rows(&lake, t, None), prev, "trial {trial}: {t} after reload");
+        }
+    }
+    load(&corpus, &lake, &[]);
+    assert_tables_equal(&lake, &full);
+}

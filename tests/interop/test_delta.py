@@ -1,0 +1,196 @@
+"""`pfocr-etl load` read by real Delta clients: Python `deltalake` and Polars
+(`pl.read_delta`, `pl.scan_delta`), on a local table and on S3 served by a moto server on
+loopback (a real S3-compatible HTTP server in its own process, not a mock in this one).
+
+Every table must have the contract's columns and types, hold the same rows as the plain
+Parquet output of `convert`, and keep its previous version for time travel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import polars as pl
+import pytest
+from deltalake import DeltaTable
+
+from conftest import BUNDLED_SAMPLE, SHARED_SAMPLE, TABLES, run_convert
+from test_polars import POLARS_TYPES
+
+
+def run_load(binary: Path, corpus: Path, table: str, *extra: str, env=None) -> dict:
+    cmd = [str(binary), "load", str(corpus), "--table", table, "--quiet", "--summary-json", "-", *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, f"{cmd} exited {proc.returncode}\n{proc.stderr[-4000:]}"
+    return json.loads(proc.stdout)
+
+
+def sorted_rows(df: pl.DataFrame) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in df.to_dicts())
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A copy of the real PFOCR sample (or the bundled one), to change between loads."""
+    src = SHARED_SAMPLE if SHARED_SAMPLE.is_dir() else BUNDLED_SAMPLE
+    dst = tmp_path_factory.mktemp("delta") / "corpus"
+    shutil.copytree(src, dst)
+    (dst / "EXPECTED.json").unlink(missing_ok=True)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def lake(etl_bin, corpus, tmp_path_factory) -> dict:
+    """The corpus loaded once, then again after one record changed."""
+    root = tmp_path_factory.mktemp("lake") / "pfocr"
+    first = run_load(etl_bin, corpus, str(root))
+    before = {t: pl.read_delta(str(root / t)) for t in TABLES}
+    figure = sorted((corpus / "_figures").glob("*.md"))[0]
+    figure.write_text(
+        figure.read_text(encoding="utf-8").replace("figtitle: ", "figtitle: Revised ", 1),
+        encoding="utf-8",
+    )
+    second = run_load(etl_bin, corpus, str(root))
+    out = tmp_path_factory.mktemp("lake-parquet") / "out"
+    proc = run_convert(etl_bin, corpus, out)
+    assert proc.returncode == 0, proc.stderr
+    return {"root": root, "first": first, "second": second, "before": before, "parquet": out}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_polars_reads_every_table_with_the_contract_types(lake, table, contract):
+    want = [(c.name, POLARS_TYPES[c.type]) for c in contract[table]]
+    eager = pl.read_delta(str(lake["root"] / table))
+    assert list(eager.schema.items()) == want
+    lazy = pl.scan_delta(str(lake["root"] / table)).collect_schema()
+    assert list(lazy.items()) == want
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_delta_tables_hold_the_rows_of_the_parquet_output(lake, table):
+    delta = pl.read_delta(str(lake["root"] / table))
+    parquet = pl.read_parquet(str(lake["parquet"] / table / "*.parquet"))
+    assert sorted_rows(delta) == sorted_rows(parquet)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_python_deltalake_reads_every_table(lake, table, contract):
+    dt = DeltaTable(str(lake["root"] / table))
+    arrow = dt.to_pyarrow_table()
+    assert arrow.column_names == [c.name for c in contract[table]]
+    assert arrow.num_rows == lake["second"]["rows"][table]
+    history = dt.history()
+    info = [h for h in history if "pfocr_etl" in h]
+    assert info, f"{table}: the load summary is in the commit info"
+
+
+def test_the_second_load_was_incremental(lake):
+    s = lake["second"]
+    assert (s["full"], s["committed"], len(s["changed"]), s["decoded"] >= 1) == (False, True, 1, True)
+    assert s["inputs"] == s["converted"] + s["rejected"]
+    assert s["versions"]["figures"] == lake["first"]["versions"]["figures"] + 1
+
+
+def test_time_travel_to_the_previous_load(lake):
+    root = lake["root"]
+    previous = lake["first"]["versions"]["figures"]
+    old = pl.read_delta(str(root / "figures"), version=previous)
+    assert sorted_rows(old) == sorted_rows(lake["before"]["figures"])
+    new = pl.read_delta(str(root / "figures"))
+    revised = new.filter(pl.col("figtitle").str.starts_with("Revised "))
+    assert revised.height == 1
+    assert old.filter(pl.col("figtitle").str.starts_with("Revised ")).height == 0
+    dt = DeltaTable(str(root / "figures"), version=previous)
+    assert dt.to_pyarrow_table().num_rows == old.height
+
+
+def test_duckdb_reads_the_live_files_of_a_delta_table(lake):
+    """DuckDB without its delta extension (not installable offline): the live files that
+    the Delta log lists, read with read_parquet, give the table's rows."""
+    import duckdb
+
+    dt = DeltaTable(str(lake["root"] / "figure_genes"))
+    files = [u.removeprefix("file://") for u in dt.file_uris()]
+    n = duckdb.sql(f"SELECT count(*) FROM read_parquet({files!r})").fetchone()[0]
+    assert n == lake["second"]["rows"]["figure_genes"]
+
+
+# --- S3 (moto server on loopback) -------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    moto_server = Path(sys.executable).with_name("moto_server")
+    assert moto_server.exists(), "moto[server] is in tests/interop/requirements.txt"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+            break
+        except Exception:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("moto server did not start")
+    # Create the bucket with a plain S3 PUT (path style), as any S3 client would.
+    req = urllib.request.Request(f"{endpoint}/pfocr-lake", method="PUT")
+    urllib.request.urlopen(req, timeout=10)
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def s3_env(endpoint: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ALLOW_HTTP="true",
+        # One writer per shard in this test; see README for concurrent writers on S3.
+        AWS_S3_ALLOW_UNSAFE_RENAME="true",
+    )
+    return env
+
+
+def test_load_into_s3_and_read_back(etl_bin, corpus, s3_server, lake, contract):
+    env = s3_env(s3_server)
+    uri = "s3://pfocr-lake/pfocr"
+    first = run_load(etl_bin, corpus, uri, env=env)
+    assert first["committed"] and first["full"]
+    again = run_load(etl_bin, corpus, uri, env=env)
+    assert not again["committed"], "nothing changed: no new version"
+    options = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_server,
+        "AWS_ALLOW_HTTP": "true",
+    }
+    for table in TABLES:
+        df = pl.read_delta(f"{uri}/{table}", storage_options=options)
+        assert list(df.schema.items()) == [(c.name, POLARS_TYPES[c.type]) for c in contract[table]]
+        local = pl.read_delta(str(lake["root"] / table))
+        assert sorted_rows(df) == sorted_rows(local), table
