@@ -166,7 +166,7 @@ impl<'a> Events<'a> {
         let parser = match &mut self.source {
             Source::Fast(events) => {
                 // The fast subset has no anchors or aliases: nothing to record.
-                return Ok(events.next().unwrap_or_else(|| Ev {
+                return Ok(events.next().unwrap_or(Ev {
                     event: Event::StreamEnd,
                     line: 0,
                     col: 0,
