@@ -21,3 +21,5 @@ mod publish;
 mod hostile;
 // Output faults: unwritable, read-only, disk full (tmpfs), SIGKILL at random moments.
 mod crash;
+// Inputs the fuzz target was seeded with or found, replayed through its check on stable.
+mod fuzz_regressions;
