@@ -91,19 +91,31 @@ pub fn discover(root: &Path) -> Result<Corpus> {
             c.figures.push(FigureFile { path, rel });
         },
     )?;
-    corpus.figures.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // Paths are unique, so the order is total; `path` only breaks ties of lossy `rel`s.
+    corpus
+        .figures
+        .sort_unstable_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.path.cmp(&b.path)));
     let data_dir = root.join("_data");
     if data_dir.is_dir() {
+        let mut found = Vec::new();
         walk(root, &data_dir, "tsv", &mut corpus, |c, path, rel, size| {
             c.bytes += size;
-            index_table(c, TableFile { path, rel });
+            found.push(TableFile { path, rel });
         })?;
+        // Indexed in directory-walk order (component by component), which decides the
+        // winner when one figid has two tables of a kind in different folders.
+        found.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        for file in found {
+            index_table(&mut corpus, file);
+        }
     }
     corpus.rejects.sort();
     Ok(corpus)
 }
 
 /// Walks `dir` for files ending in `.ext`, following symlinks, reporting unreadable entries.
+/// Entries come in directory order; callers sort them (one sort of the whole list is far
+/// cheaper than walkdir's per-directory sort by file name).
 fn walk(
     root: &Path,
     dir: &Path,
@@ -112,7 +124,7 @@ fn walk(
     mut found: impl FnMut(&mut Corpus, PathBuf, String, u64),
 ) -> Result<()> {
     let figures = ext == "md";
-    for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+    for entry in WalkDir::new(dir).follow_links(true) {
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 let path = e.into_path();

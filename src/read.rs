@@ -15,8 +15,11 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
         Problem::new(RejectKind::Unreadable, format!("cannot read the file: {e}"))
     };
     let file = File::open(path).map_err(unreadable)?;
+    // Sized from the open file's length (one fstat), so reading does not regrow and copy
+    // the buffer; the length is only a hint, the read below decides.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(max_bytes);
     // Read at most one byte past the limit, so a file that grows while we read is caught too.
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;

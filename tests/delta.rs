@@ -119,7 +119,14 @@ fn load(corpus: &Path, lake: &Path, args: &[&str]) -> Value {
 
 fn generate(dir: &Path, count: usize, seed: u64) {
     let out = pfocr_etl()
-        .args(["generate", "--count", &count.to_string(), "--seed", &seed.to_string(), "--out"])
+        .args([
+            "generate",
+            "--count",
+            &count.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
         .arg(dir)
         .output()
         .unwrap();
@@ -228,7 +235,11 @@ fn an_incremental_load_equals_a_full_rebuild_and_the_parquet_output() {
             .unwrap(),
     );
     for t in TABLES {
-        assert_eq!(delta_rows(&lake, t, None), parquet_rows(&out, t), "table {t}");
+        assert_eq!(
+            delta_rows(&lake, t, None),
+            parquet_rows(&out, t),
+            "table {t}"
+        );
     }
     // Time travel: the previous version still holds the first load.
     for (t, rows) in TABLES.iter().zip(&before) {
@@ -256,7 +267,10 @@ fn a_load_with_nothing_changed_makes_no_new_version_and_full_refresh_rebuilds() 
 
     let rows = delta_rows(&lake, "figure_genes", None);
     let full = load(&corpus, &lake, &["--full-refresh"]);
-    assert_eq!((full["full"].clone(), full["decoded"].clone()), (Value::from(true), Value::from(12)));
+    assert_eq!(
+        (full["full"].clone(), full["decoded"].clone()),
+        (Value::from(true), Value::from(12))
+    );
     assert_eq!(version(&lake, "figures"), versions[0] + 1);
     assert_eq!(delta_rows(&lake, "figure_genes", None), rows);
 }
@@ -270,10 +284,19 @@ fn a_dry_run_reports_the_changes_and_writes_nothing() {
     let dry = load(&corpus, &lake, &["--dry-run"]);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["added"].as_array().unwrap().len(), 10);
-    assert!(!lake.join("figures").join("_delta_log").exists(), "nothing written");
+    assert!(
+        !lake.join("figures").join("_delta_log").exists(),
+        "nothing written"
+    );
     load(&corpus, &lake, &[]);
     let f = &figure_files(&corpus)[0];
-    fs::write(f, fs::read_to_string(f).unwrap().replacen("figtitle: ", "figtitle: X ", 1)).unwrap();
+    fs::write(
+        f,
+        fs::read_to_string(f)
+            .unwrap()
+            .replacen("figtitle: ", "figtitle: X ", 1),
+    )
+    .unwrap();
     let v = version(&lake, "figures");
     let dry = load(&corpus, &lake, &["--dry-run"]);
     assert_eq!(dry["changed"].as_array().unwrap().len(), 1);
@@ -288,17 +311,34 @@ fn bad_records_land_in_the_rejects_table_and_count() {
     w.write("corpus/_figures/empty.md", "");
     w.tsv("nobody-genes.tsv", "word\tmatch\nA\tA\n");
     let lake = w.path().join("lake");
-    let out = load_cmd(&w.corpus(), &lake, &["--max-rejects", "1"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = load_cmd(&w.corpus(), &lake, &["--max-rejects", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((s["inputs"].clone(), s["converted"].clone(), s["rejected"].clone()), (3.into(), 1.into(), 2.into()));
+    assert_eq!(
+        (
+            s["inputs"].clone(),
+            s["converted"].clone(),
+            s["rejected"].clone()
+        ),
+        (3.into(), 1.into(), 2.into())
+    );
     let rejects = delta_rows(&lake, "rejects", None);
     assert_eq!(rejects.len(), 3, "{rejects:?}");
     assert!(rejects.iter().any(|r| r.contains("orphan_table")));
     // Fix one record: the next load decodes it (and the other reject again) and converts it.
     w.figure("bad_year", "figid: bad_year\nyear: 2021\n");
     let s = load(&w.corpus(), &lake, &[]);
-    assert_eq!((s["converted"].clone(), s["rejected"].clone()), (2.into(), 1.into()));
+    assert_eq!(
+        (s["converted"].clone(), s["rejected"].clone()),
+        (2.into(), 1.into())
+    );
     assert_eq!(delta_rows(&lake, "figures", None).len(), 2);
     assert_eq!(delta_rows(&lake, "rejects", None).len(), 2);
 }
@@ -333,7 +373,9 @@ fn four_concurrent_shard_loads_equal_one_unsharded_load() {
     let again = load(&corpus, &lake, &["--shard", "2/4"]);
     assert_eq!(again["committed"], false);
     // Another shard count on the same tables is refused with the reason.
-    let out = load_cmd(&corpus, &lake, &["--shard", "0/3"]).output().unwrap();
+    let out = load_cmd(&corpus, &lake, &["--shard", "0/3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another shard count"));
 }
@@ -357,7 +399,10 @@ fn two_loads_at_once_never_double_load() {
                     .unwrap()
             })
             .collect();
-        let outs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let outs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
         let ok = outs.iter().filter(|o| o.status.success()).count();
         assert!(ok >= 1, "round {round}: one load commits");
         for o in outs.iter().filter(|o| !o.status.success()) {
@@ -383,7 +428,10 @@ fn a_load_killed_midway_leaves_the_previous_version_and_the_next_load_completes_
     load(&corpus, &full, &[]);
     let mut rng = crate::crash::Rng::new(99);
     for trial in 0..6 {
-        let mut child = load_cmd(&corpus, &lake, &[]).stdout(Stdio::null()).spawn().unwrap();
+        let mut child = load_cmd(&corpus, &lake, &[])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
         let delay = Duration::from_millis(20 + rng.next() % 600);
         let started = Instant::now();
         while started.elapsed() < delay {
@@ -398,12 +446,19 @@ fn a_load_killed_midway_leaves_the_previous_version_and_the_next_load_completes_
         for (t, prev) in TABLES.iter().zip(&previous) {
             let now = delta_rows(&lake, t, None);
             let new = delta_rows(&full, t, None);
-            assert!(now == *prev || now == new, "trial {trial}: {t} is neither old nor new");
+            assert!(
+                now == *prev || now == new,
+                "trial {trial}: {t} is neither old nor new"
+            );
         }
         // Back to the small corpus's tables for the next trial, via a load that completes.
         load(&small, &lake, &[]);
         for (t, prev) in TABLES.iter().zip(&previous) {
-            assert_eq!(&delta_rows(&lake, t, None), prev, "trial {trial}: {t} after reload");
+            assert_eq!(
+                &delta_rows(&lake, t, None),
+                prev,
+                "trial {trial}: {t} after reload"
+            );
         }
     }
     load(&corpus, &lake, &[]);

@@ -24,3 +24,5 @@ mod crash;
 // `pfocr-etl load`: Delta tables, incremental = full rebuild, shards, concurrency, SIGKILL.
 #[cfg(feature = "delta")]
 mod delta;
+// Inputs the fuzz target was seeded with or found, replayed through its check on stable.
+mod fuzz_regressions;

@@ -20,9 +20,12 @@ pub fn parse(yaml: &str, first_line: u32) -> Option<Vec<Ev<'_>>> {
     let mut p = Fast {
         lines: Lines::new(yaml)?,
         line_base: first_line,
-        out: Vec::with_capacity(256),
+        // About two events a line (key and value; list items add their mapping's start and
+        // end): sized once, so the buffer rarely regrows and copies.
+        out: Vec::new(),
         depth: 0,
     };
+    p.out.reserve(p.lines.len() * 2 + 8);
     p.push(Event::StreamStart, 0, 0);
     let first = p.lines.peek_content()?;
     if p.lines.indent(first) != 0 {
@@ -132,9 +135,26 @@ fn plain_start_ok(b: u8) -> bool {
     )
 }
 
-/// True when a plain scalar's line segment has nothing that ends or comments it.
+/// True when a plain scalar's line segment has nothing that ends or comments it (`: `,
+/// ` #`, a trailing `:`). One `memchr2` pass over the bytes: this runs on every line.
 fn plain_body_ok(s: &str) -> bool {
-    !(s.contains(": ") || s.contains(" #") || s.ends_with(':'))
+    let b = s.as_bytes();
+    b.last() != Some(&b':') && !memchr::memchr2_iter(b':', b'#', b).any(|i| ends_or_comments(b, i))
+}
+
+/// True when `s` holds ` #`, which starts a comment.
+fn has_comment(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'#', b).any(|i| ends_or_comments(b, i))
+}
+
+/// For the `:` or `#` at `b[i]`: true for `: ` (a mapping value) or ` #` (a comment).
+fn ends_or_comments(b: &[u8], i: usize) -> bool {
+    if b[i] == b':' {
+        b.get(i + 1) == Some(&b' ')
+    } else {
+        i > 0 && b[i - 1] == b' '
+    }
 }
 
 impl<'a> Fast<'a> {
@@ -250,7 +270,7 @@ impl<'a> Fast<'a> {
         let colon = memchr::memchr(b':', rest.as_bytes())?;
         let key = &rest[..colon];
         let after = &rest[colon..];
-        if !(after == ":" || after.starts_with(": ")) || key.ends_with(' ') || key.contains(" #") {
+        if !(after == ":" || after.starts_with(": ")) || key.ends_with(' ') || has_comment(key) {
             return None;
         }
         Some(((Cow::Borrowed(key), ScalarStyle::Plain), colon + 1))
@@ -373,6 +393,7 @@ impl<'a> Fast<'a> {
         loop {
             // Find the closing quote on this line.
             let mut pos = 0;
+            let mut escaped = false;
             let close = loop {
                 match memchr::memchr(quote, &seg.as_bytes()[pos..]) {
                     None => break None,
@@ -380,20 +401,22 @@ impl<'a> Fast<'a> {
                         let at = pos + k;
                         if quote == b'\'' && seg[at + 1..].starts_with('\'') {
                             pos = at + 2; // `''` is an escaped quote
+                            escaped = true;
                             continue;
                         }
                         break Some(at);
                     }
                 }
             };
-            if quote == b'"' && seg[..close.unwrap_or(seg.len())].contains('\\') {
+            let closed = &seg.as_bytes()[..close.unwrap_or(seg.len())];
+            if quote == b'"' && memchr::memchr(b'\\', closed).is_some() {
                 return None;
             }
             let piece = match close {
                 Some(at) => &seg[..at],
                 None => seg.trim_end_matches(' '),
             };
-            let piece_text: Cow<'a, str> = if quote == b'\'' && piece.contains("''") {
+            let piece_text: Cow<'a, str> = if escaped {
                 Cow::Owned(piece.replace("''", "'"))
             } else {
                 Cow::Borrowed(piece)

@@ -88,7 +88,17 @@ impl<'a> Events<'a> {
     }
 
     /// Consumes the next event.
+    #[inline]
     pub fn next_event(&mut self) -> Result<Ev<'a>, Problem> {
+        if let Source::Fast(events) = &mut self.source {
+            // The fast subset has no anchors or aliases and stays below MAX_DEPTH (the reader
+            // gives up deeper), so there is nothing to replay or check: hand the event over.
+            return Ok(events.next().unwrap_or(Ev {
+                event: Event::StreamEnd,
+                line: 0,
+                col: 0,
+            }));
+        }
         self.pull()
     }
 
@@ -164,14 +174,7 @@ impl<'a> Events<'a> {
     /// Takes one event from the source, recording it for open anchors.
     fn parse_one(&mut self) -> Result<Ev<'a>, Problem> {
         let parser = match &mut self.source {
-            Source::Fast(events) => {
-                // The fast subset has no anchors or aliases: nothing to record.
-                return Ok(events.next().unwrap_or_else(|| Ev {
-                    event: Event::StreamEnd,
-                    line: 0,
-                    col: 0,
-                }));
-            }
+            Source::Fast(_) => unreachable!("next_event serves the fast reader's events"),
             Source::Saphyr(parser) => parser,
         };
         let (event, span) = match parser.next_event() {
@@ -371,8 +374,16 @@ pub fn node_to_json(
 
 /// Appends `s` as a JSON string literal.
 pub fn json_string(s: &str, out: &mut String) {
-    // serde_json's escaping is exact and fast; writing into a String cannot fail.
-    out.push_str(&serde_json::to_string(s).expect("strings serialize"));
+    // serde_json escapes exactly `"`, `\\` and control characters; text without them (most
+    // of it) is copied as it is, without the temporary String serde_json would allocate.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("strings serialize"));
+    }
 }
 
 #[cfg(test)]
@@ -398,6 +409,23 @@ mod tests {
             json_of("a: 1.10\nb: [x, ~, 'NO']\nc: {d: null, e: ''}\n").unwrap(),
             r#"{"a":"1.10","b":["x",null,"NO"],"c":{"d":null,"e":""}}"#
         );
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        for s in [
+            "",
+            "plain",
+            "Ca²⁺ → κB",
+            "q\"uote",
+            "back\\slash",
+            "tab\tnl\n",
+            "\u{1}\u{7f}",
+        ] {
+            let mut out = String::new();
+            json_string(s, &mut out);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

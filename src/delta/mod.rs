@@ -193,7 +193,11 @@ async fn run(
         None
     } else {
         let mut batches = Vec::new();
-        for f in state.files()?.iter().filter(|f| opts.shard.owns_file(&f.path)) {
+        for f in state
+            .files()?
+            .iter()
+            .filter(|f| opts.shard.owns_file(&f.path))
+        {
             batches.extend(state.read(&f.path).await?);
         }
         Some(sources::rows_from_batches(&batches)?)
@@ -383,7 +387,9 @@ fn decode(
         .collect();
     let mut rejects_by_kind = BTreeMap::new();
     for r in &merged.rejects {
-        *rejects_by_kind.entry(r.kind.as_str().to_owned()).or_default() += 1;
+        *rejects_by_kind
+            .entry(r.kind.as_str().to_owned())
+            .or_default() += 1;
     }
     Ok(Decoded {
         files,
@@ -422,13 +428,20 @@ async fn rewrite_without(
         .find(|t| t.name() == target.name)
         .expect("a data table");
     let figid = table.column("figid");
-    for file in target.files()?.into_iter().filter(|f| opts.shard.owns_file(&f.path)) {
+    for file in target
+        .files()?
+        .into_iter()
+        .filter(|f| opts.shard.owns_file(&f.path))
+    {
         let batches = target.read(&file.path).await?;
         let mut kept = Vec::with_capacity(batches.len());
         let mut dropped = 0;
         for b in &batches {
             let ids = b.column(figid).as_string::<i32>();
-            let mask: BooleanArray = ids.iter().map(|id| Some(!id.is_some_and(|id| remove.contains(id)))).collect();
+            let mask: BooleanArray = ids
+                .iter()
+                .map(|id| Some(!id.is_some_and(|id| remove.contains(id))))
+                .collect();
             let k = filter_record_batch(b, &mask).map_err(|source| Error::Arrow {
                 table: table.name(),
                 source,
@@ -505,7 +518,11 @@ impl FileNames {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         FileNames {
-            prefix: format!("part-{}-l{load:06}-{}-{nanos}", shard.tag(), std::process::id()),
+            prefix: format!(
+                "part-{}-l{load:06}-{}-{nanos}",
+                shard.tag(),
+                std::process::id()
+            ),
             next: std::cell::Cell::new(0),
         }
     }
@@ -531,7 +548,8 @@ impl Scratch {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("pfocr-etl-load-{}-{nanos}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("pfocr-etl-load-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Destination {
             path: dir.clone(),
             source,

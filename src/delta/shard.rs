@@ -58,7 +58,8 @@ impl Shard {
 
     /// True when the figure or TSV keyed by `stem` belongs to this shard.
     pub fn owns(self, stem: &str) -> bool {
-        self.is_whole() || XxHash3_64::oneshot(stem.as_bytes()) % u64::from(self.count) == u64::from(self.index)
+        self.is_whole()
+            || XxHash3_64::oneshot(stem.as_bytes()) % u64::from(self.count) == u64::from(self.index)
     }
 
     /// The tag in the names of the table files this shard writes: `s0of4`.

@@ -57,14 +57,23 @@ pub fn schema() -> SchemaRef {
 
 /// The corpus now: every owned file with its kind, hash and (for TSVs) figid key.
 pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
-    let mut jobs: Vec<(String, &'static str, Option<std::path::PathBuf>, Option<String>)> =
-        Vec::new();
+    let mut jobs: Vec<(
+        String,
+        &'static str,
+        Option<std::path::PathBuf>,
+        Option<String>,
+    )> = Vec::new();
     for f in &corpus.figures {
         jobs.push((f.rel.clone(), KIND_FIGURE, Some(f.path.clone()), None));
     }
     for (figid, set) in &corpus.tables {
         for file in set.iter().flatten() {
-            jobs.push((file.rel.clone(), KIND_TABLE, Some(file.path.clone()), Some(figid.clone())));
+            jobs.push((
+                file.rel.clone(),
+                KIND_TABLE,
+                Some(file.path.clone()),
+                Some(figid.clone()),
+            ));
         }
     }
     for r in &corpus.rejects {
@@ -244,9 +253,8 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, Sou
     let mut rows = BTreeMap::new();
     for b in batches {
         let col = |name: &str| {
-            b.column_by_name(name).ok_or_else(|| {
-                Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'"))
-            })
+            b.column_by_name(name)
+                .ok_or_else(|| Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'")))
         };
         let (path, kind, hash, figid) = (
             col("source_path")?.as_string::<i32>(),
@@ -301,7 +309,9 @@ mod tests {
     }
 
     fn map(rows: Vec<SourceRow>) -> BTreeMap<String, SourceRow> {
-        rows.into_iter().map(|r| (r.source_path.clone(), r)).collect()
+        rows.into_iter()
+            .map(|r| (r.source_path.clone(), r))
+            .collect()
     }
 
     #[test]
@@ -316,7 +326,12 @@ mod tests {
 
     #[test]
     fn changed_added_deleted_and_tsv_changes_are_decoded_or_removed() {
-        let c = corpus(&["_figures/a.md", "_figures/b.md", "_figures/c.md", "_figures/n.md"]);
+        let c = corpus(&[
+            "_figures/a.md",
+            "_figures/b.md",
+            "_figures/c.md",
+            "_figures/n.md",
+        ]);
         let now = map(vec![
             row("_figures/a.md", KIND_FIGURE, "1", None),
             row("_figures/b.md", KIND_FIGURE, "2-new", None),

@@ -13,7 +13,9 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
-use deltalake::kernel::transaction::{CommitBuilder, CommitConflictError, CommitProperties, TransactionError};
+use deltalake::kernel::transaction::{
+    CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
+};
 use deltalake::kernel::{Action, Add, StructType, Transaction};
 use deltalake::operations::create::CreateBuilder;
 use deltalake::protocol::{DeltaOperation, SaveMode};
@@ -67,10 +69,9 @@ impl DeltaTarget {
                 source,
             })?;
         }
-        let table =
-            DeltaTable::try_from_url_with_storage_options(url.clone(), storage.clone())
-                .await
-                .map_err(|source| delta_error(name, source))?;
+        let table = DeltaTable::try_from_url_with_storage_options(url.clone(), storage.clone())
+            .await
+            .map_err(|source| delta_error(name, source))?;
         Ok(DeltaTarget {
             name,
             schema,

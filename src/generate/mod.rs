@@ -93,6 +93,12 @@ pub fn render_record(seed: u64, index: usize) -> Vec<(String, String)> {
     build(seed, index).0
 }
 
+/// Like [`render_record`], also telling the record's generation (true: inline lists), so
+/// benches can measure each generation on its own.
+pub fn render_record_with_generation(seed: u64, index: usize) -> (Vec<(String, String)>, bool) {
+    build(seed, index)
+}
+
 /// SplitMix64: tiny, fast, and good enough for synthetic data; fully specified so output is stable.
 struct Rng(u64);
 
