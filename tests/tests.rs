@@ -26,3 +26,5 @@ mod crash;
 mod delta;
 // Inputs the fuzz target was seeded with or found, replayed through its check on stable.
 mod fuzz_regressions;
+// Property test: any generated valid corpus converts, values read back from Parquet unchanged.
+mod roundtrip;

@@ -83,7 +83,7 @@ impl DeltaTarget {
 
     /// The table's version, `None` before its first commit.
     pub fn version(&self) -> Option<u64> {
-        self.table.version().map(|v| v as u64)
+        self.table.version()
     }
 
     /// The table's data files.
@@ -274,7 +274,7 @@ impl DeltaTarget {
             .update_state()
             .await
             .map_err(|source| delta_error(self.name, source))?;
-        Ok(version as u64)
+        Ok(version)
     }
 
     /// Loads the table after a failed create; true when it exists now.
