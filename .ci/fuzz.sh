@@ -32,10 +32,12 @@ done
 find fuzz/regressions -type f ! -name README.md -exec cp {} "$seeds/" \;
 
 export RUSTC_BOOTSTRAP=1
+# The decoder's process-lifetime statics (OnceLock tables, never freed by design) are reported
+# by LeakSanitizer when the fuzzer exits; libFuzzer's -detect_leaks=0 does not cover that
+# final check, ASAN_OPTIONS does. Per-input leaks would still show as RSS growth (-rss_limit_mb).
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 cargo fuzz build --release decode_record
 # -rss_limit_mb bounds memory per input (an alias bomb must stay cheap); -timeout catches hangs.
-# -detect_leaks=0: the decoder's process-lifetime statics (OnceLock tables, never freed by
-# design) are reported by LeakSanitizer at exit; per-input leaks would show as RSS growth.
 cargo fuzz run --release decode_record "$seeds" -- \
     -dict=fuzz/decode_record.dict -max_total_time="$seconds" -timeout=10 -detect_leaks=0 \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
