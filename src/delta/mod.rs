@@ -474,13 +474,10 @@ async fn rewrite_without(
 }
 
 fn remove_action(path: &str) -> Action {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
     Action::Remove(Remove {
         path: path.to_owned(),
         data_change: true,
-        deletion_timestamp: Some(now),
+        deletion_timestamp: Some(store::now_millis()),
         extended_file_metadata: Some(false),
         ..Remove::default()
     })
@@ -514,9 +511,7 @@ struct FileNames {
 
 impl FileNames {
     fn new(shard: Shard, load: i64) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let nanos = now_nanos();
         FileNames {
             prefix: format!(
                 "part-{}-l{load:06}-{}-{nanos}",
@@ -538,6 +533,13 @@ impl FileNames {
     }
 }
 
+/// Nanoseconds since the Unix epoch: with the process id, a name no rival load picks.
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
 /// A local scratch directory for the files of one load, removed when dropped.
 struct Scratch {
     dir: PathBuf,
@@ -545,9 +547,7 @@ struct Scratch {
 
 impl Scratch {
     fn new() -> Result<Self> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let nanos = now_nanos();
         let dir =
             std::env::temp_dir().join(format!("pfocr-etl-load-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Destination {

@@ -294,7 +294,8 @@ fn delta_error(table: &str, source: DeltaTableError) -> Error {
     }
 }
 
-fn now_millis() -> i64 {
+/// Milliseconds since the Unix epoch, as Delta actions record times.
+pub(super) fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
