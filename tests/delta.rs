@@ -388,7 +388,7 @@ fn two_loads_at_once_never_double_load() {
     let lake = w.path().join("lake");
     let single = w.path().join("single");
     load(&corpus, &single, &[]);
-    for round in 0..3 {
+    for round in 0..6 {
         let _ = fs::remove_dir_all(&lake);
         let children: Vec<_> = (0..2)
             .map(|_| {

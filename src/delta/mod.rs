@@ -288,7 +288,7 @@ async fn run(
             continue;
         }
         target
-            .commit(actions, &app_id, summary.load, seen, info.clone())
+            .commit(actions, &app_id, summary.load, info.clone())
             .await?;
     }
     let state = targets.last_mut().expect("the state table");
@@ -297,9 +297,7 @@ async fn run(
         .upload(&state_file, &names.next(), state_batch.num_rows() as u64)
         .await?;
     actions.push(Action::Add(add));
-    state
-        .commit(actions, &app_id, summary.load, seen, info)
-        .await?;
+    state.commit(actions, &app_id, summary.load, info).await?;
 
     summary.committed = true;
     for t in &targets {

@@ -197,18 +197,19 @@ impl DeltaTarget {
     }
 
     /// Commits `actions` as one version of the table, tagged with load `load` of `app_id`
-    /// and `info` in the commit info. `seen` is the highest load number of `app_id` the
-    /// load saw when it started: finding a higher one means another load of this shard got
-    /// there first.
+    /// and `info` in the commit info. The actions were worked out from the table as this
+    /// target read it: if a rival load of the same shard (same `app_id`) committed to the
+    /// table since, they are stale, and the commit fails with [`Error::ConcurrentLoad`].
+    /// Commits of other shards (other app ids) are retried past.
     pub async fn commit(
         &mut self,
         actions: Vec<Action>,
         app_id: &str,
         load: i64,
-        seen: i64,
         info: HashMap<String, Value>,
     ) -> Result<u64> {
-        let props = || {
+        let read_load = self.load_number(app_id).await?;
+        let props = |retries| {
             CommitProperties::default()
                 .with_application_transaction(Transaction::new_with_last_update(
                     app_id,
@@ -216,7 +217,7 @@ impl DeltaTarget {
                     Some(now_millis()),
                 ))
                 .with_metadata(info.clone())
-                .with_max_retries(COMMIT_RETRIES)
+                .with_max_retries(retries)
         };
         if self.version().is_none() {
             let columns: StructType = self
@@ -229,7 +230,9 @@ impl DeltaTarget {
                 .with_storage_options(self.storage.clone())
                 .with_columns(columns.fields().cloned())
                 .with_actions(actions.clone())
-                .with_commit_properties(props())
+                // No retries: on finding a version 0, delta-rs would retry the create as
+                // version 1 on top of it, past the check below, and rows would load twice.
+                .with_commit_properties(props(0))
                 .with_save_mode(SaveMode::ErrorIfExists)
                 .await;
             match created {
@@ -237,15 +240,16 @@ impl DeltaTarget {
                     self.table = table;
                     return Ok(0);
                 }
-                // Another load created it first (another shard, or a rival load of ours).
-                Err(_) if self.reload_existing().await? => {
-                    if self.load_number(app_id).await? > seen {
-                        return Err(Error::ConcurrentLoad {
-                            table: self.name.to_owned(),
-                        });
+                // Someone created it first. Another shard: append to its table. A rival
+                // load of ours: our actions assumed no table, so stop.
+                Err(source) => {
+                    if !self.reload_existing().await? {
+                        return Err(delta_error(self.name, source));
+                    }
+                    if self.load_number(app_id).await? > read_load {
+                        return Err(self.concurrent());
                     }
                 }
-                Err(source) => return Err(delta_error(self.name, source)),
             }
         }
         let snapshot = self
@@ -257,19 +261,29 @@ impl DeltaTarget {
             partition_by: None,
             predicate: None,
         };
-        let done = CommitBuilder::from(props())
+        let done = CommitBuilder::from(props(COMMIT_RETRIES))
             .with_actions(actions)
             .build(Some(snapshot), self.table.log_store(), operation)
-            .await
-            .map_err(|source| match source {
-                DeltaTableError::Transaction {
-                    source: TransactionError::CommitConflict(CommitConflictError::ConcurrentTransaction),
-                } => Error::ConcurrentLoad {
-                    table: self.name.to_owned(),
-                },
-                source => delta_error(self.name, source),
-            })?;
-        let version = done.version();
+            .await;
+        let version = match done {
+            Ok(done) => done.version(),
+            Err(DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(conflict),
+            }) => {
+                // delta-rs checks removed files before app ids: a rival load that removed
+                // the same files shows as a delete conflict. Either way it is ours if the
+                // table now holds a later load of this app id than we read.
+                let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
+                    || (self.reload_existing().await?
+                        && self.load_number(app_id).await? > read_load);
+                return Err(if rival {
+                    self.concurrent()
+                } else {
+                    delta_error(self.name, TransactionError::CommitConflict(conflict).into())
+                });
+            }
+            Err(source) => return Err(delta_error(self.name, source)),
+        };
         self.table
             .update_state()
             .await
@@ -277,7 +291,13 @@ impl DeltaTarget {
         Ok(version)
     }
 
-    /// Loads the table after a failed create; true when it exists now.
+    fn concurrent(&self) -> Error {
+        Error::ConcurrentLoad {
+            table: self.name.to_owned(),
+        }
+    }
+
+    /// Loads the table's latest version after a failed commit; true when it exists.
     async fn reload_existing(&mut self) -> Result<bool> {
         match self.table.load().await {
             Ok(()) => Ok(self.version().is_some()),
@@ -299,4 +319,132 @@ pub(super) fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use deltalake::kernel::Remove;
+    use std::sync::Arc;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    async fn target(root: &Url) -> DeltaTarget {
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "figid",
+            DataType::Utf8,
+            false,
+        )]));
+        DeltaTarget::open(root, "t", schema, &HashMap::new())
+            .await
+            .unwrap()
+    }
+
+    fn add(path: &str) -> Action {
+        Action::Add(Add {
+            path: path.to_owned(),
+            size: 1,
+            modification_time: now_millis(),
+            data_change: true,
+            ..Add::default()
+        })
+    }
+
+    fn remove(path: &str) -> Action {
+        Action::Remove(Remove {
+            path: path.to_owned(),
+            deletion_timestamp: Some(now_millis()),
+            data_change: true,
+            ..Remove::default()
+        })
+    }
+
+    async fn paths(t: &DeltaTarget) -> Vec<String> {
+        let mut fresh = target(&t.url.join("..").unwrap()).await;
+        fresh.reload_existing().await.unwrap();
+        let mut p: Vec<String> = fresh.files().unwrap().into_iter().map(|f| f.path).collect();
+        p.sort();
+        p
+    }
+
+    fn root(dir: &tempfile::TempDir) -> Url {
+        Url::from_directory_path(dir.path()).unwrap()
+    }
+
+    #[test]
+    fn a_rival_load_creating_the_table_first_makes_ours_a_concurrent_load() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let (mut ours, mut rival) = (target(&root(&dir)).await, target(&root(&dir)).await);
+            // The rival committed load 1 of this shard; we started after it had committed
+            // to another table (so we number ours 2) but before it created this one.
+            rival
+                .commit(vec![add("a.parquet")], "s", 1, HashMap::new())
+                .await
+                .unwrap();
+            let err = ours
+                .commit(vec![add("b.parquet")], "s", 2, HashMap::new())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::ConcurrentLoad { .. }), "{err}");
+            assert_eq!(paths(&ours).await, ["a.parquet"]);
+        });
+    }
+
+    #[test]
+    fn another_shard_creating_the_table_first_is_appended_to() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let (mut ours, mut other) = (target(&root(&dir)).await, target(&root(&dir)).await);
+            other
+                .commit(vec![add("a.parquet")], "s0", 1, HashMap::new())
+                .await
+                .unwrap();
+            let v = ours
+                .commit(vec![add("b.parquet")], "s1", 1, HashMap::new())
+                .await
+                .unwrap();
+            assert_eq!(v, 1);
+            assert_eq!(paths(&ours).await, ["a.parquet", "b.parquet"]);
+        });
+    }
+
+    #[test]
+    fn a_rival_load_rewriting_the_same_files_makes_ours_a_concurrent_load() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let mut first = target(&root(&dir)).await;
+            first
+                .commit(vec![add("a.parquet")], "s", 1, HashMap::new())
+                .await
+                .unwrap();
+            let (mut ours, mut rival) = (target(&root(&dir)).await, target(&root(&dir)).await);
+            rival
+                .commit(
+                    vec![remove("a.parquet"), add("b.parquet")],
+                    "s",
+                    2,
+                    HashMap::new(),
+                )
+                .await
+                .unwrap();
+            let err = ours
+                .commit(
+                    vec![remove("a.parquet"), add("c.parquet")],
+                    "s",
+                    2,
+                    HashMap::new(),
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::ConcurrentLoad { .. }), "{err}");
+            assert_eq!(paths(&ours).await, ["b.parquet"]);
+        });
+    }
 }
