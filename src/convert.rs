@@ -74,6 +74,7 @@ pub fn decode_corpus(
         } => (subset, Merge::with_kept(kept, figures, &corpus.tables)),
     };
     let tables = DiskTables {
+        root: &corpus.root,
         index: &corpus.tables,
         max_bytes: opts.max_record_bytes,
     };
@@ -144,7 +145,7 @@ fn decode_chunk<'f>(
 ) -> Result<(Batches, Vec<Outcome>)> {
     let mut builders = Builders::default();
     let outcomes = files
-        .map(|f| decode_file(f, tables, max_record_bytes, &mut builders))
+        .map(|f| decode_file(tables.root, f, tables, max_record_bytes, &mut builders))
         .collect();
     Ok((builders.finish()?, outcomes))
 }

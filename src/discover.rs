@@ -12,15 +12,40 @@ use walkdir::WalkDir;
 use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
 
-/// One figure file to convert.
+/// One figure file to convert. The index of a corpus lives for the whole run, so it holds
+/// paths relative to the root only (a record costs ~100 bytes, not ~500).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FigureFile {
-    pub path: PathBuf,
     /// Path relative to the corpus root, `/`-separated: the `source_path` column.
     pub rel: String,
+    /// The file's own path when `rel` cannot name it (a path that is not UTF-8).
+    lossy: Option<Box<Path>>,
 }
 
 impl FigureFile {
+    /// The figure file at `rel` under the corpus root.
+    pub fn new(rel: impl Into<String>) -> Self {
+        FigureFile {
+            rel: rel.into(),
+            lossy: None,
+        }
+    }
+
+    fn found(path: PathBuf, rel: String) -> Self {
+        FigureFile {
+            lossy: lossy(path),
+            rel,
+        }
+    }
+
+    /// Where the file is, for a corpus at `root`.
+    pub fn path(&self, root: &Path) -> PathBuf {
+        match &self.lossy {
+            Some(path) => path.to_path_buf(),
+            None => root.join(&self.rel),
+        }
+    }
+
     /// The file name without `.md`: the figid by convention, used to pair TSVs with a record
     /// that was rejected before its figid was read.
     pub fn stem(&self) -> &str {
@@ -29,15 +54,72 @@ impl FigureFile {
     }
 }
 
+/// The path to keep beside a relative path that cannot name it.
+fn lossy(path: PathBuf) -> Option<Box<Path>> {
+    path.to_str().is_none().then(|| path.into_boxed_path())
+}
+
 /// One `_data` TSV file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableFile {
-    pub path: PathBuf,
+    /// Path relative to the corpus root, `/`-separated.
     pub rel: String,
+    lossy: Option<Box<Path>>,
 }
 
-/// The TSVs of one figid, by entity kind.
-pub type TableSet = [Option<TableFile>; 3];
+impl TableFile {
+    /// Where the file is, for a corpus at `root`.
+    pub fn path(&self, root: &Path) -> PathBuf {
+        match &self.lossy {
+            Some(path) => path.to_path_buf(),
+            None => root.join(&self.rel),
+        }
+    }
+
+    /// The usual place of the `kind` table of `figid`.
+    fn canonical(figid: &str, kind: EntityKind) -> Self {
+        TableFile {
+            rel: format!("_data/{figid}{}", kind.tsv_suffix()),
+            lossy: None,
+        }
+    }
+}
+
+/// The TSVs of one figid. Nearly every TSV sits at `_data/<figid>-<kind>.tsv`: those are one
+/// bit each; only the rare others (subfolders, non-UTF-8 paths) are spelled out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSet {
+    canonical: u8,
+    other: Option<Box<[Option<TableFile>; 3]>>,
+}
+
+impl TableSet {
+    /// The `kind` table of `figid` (this set's key), if there is one.
+    pub fn file(&self, figid: &str, kind: EntityKind) -> Option<TableFile> {
+        if self.canonical & (1 << kind.index()) != 0 {
+            return Some(TableFile::canonical(figid, kind));
+        }
+        self.other.as_ref()?[kind.index()].clone()
+    }
+
+    /// Every table of `figid` (this set's key), in [`EntityKind::ALL`] order.
+    pub fn files<'s>(
+        &'s self,
+        figid: &'s str,
+    ) -> impl Iterator<Item = (EntityKind, TableFile)> + 's {
+        EntityKind::ALL
+            .into_iter()
+            .filter_map(move |kind| Some((kind, self.file(figid, kind)?)))
+    }
+
+    fn insert(&mut self, figid: &str, kind: EntityKind, file: TableFile) {
+        if file == TableFile::canonical(figid, kind) {
+            self.canonical |= 1 << kind.index();
+        } else {
+            self.other.get_or_insert_with(Default::default)[kind.index()] = Some(file);
+        }
+    }
+}
 
 /// What discovery found.
 #[derive(Debug, Default)]
@@ -88,23 +170,31 @@ pub fn discover(root: &Path) -> Result<Corpus> {
         &mut corpus,
         |c, path, rel, size| {
             c.bytes += size;
-            c.figures.push(FigureFile { path, rel });
+            c.figures.push(FigureFile::found(path, rel));
         },
     )?;
-    // Paths are unique, so the order is total; `path` only breaks ties of lossy `rel`s.
+    // Paths are unique, so the order is total; `lossy` only breaks ties of lossy `rel`s.
     corpus
         .figures
-        .sort_unstable_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.path.cmp(&b.path)));
+        .sort_unstable_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.lossy.cmp(&b.lossy)));
+    corpus.figures.shrink_to_fit();
     let data_dir = root.join("_data");
     if data_dir.is_dir() {
         let mut found = Vec::new();
         walk(root, &data_dir, "tsv", &mut corpus, |c, path, rel, size| {
             c.bytes += size;
-            found.push(TableFile { path, rel });
+            found.push(TableFile {
+                lossy: lossy(path),
+                rel,
+            });
         })?;
         // Indexed in directory-walk order (component by component), which decides the
         // winner when one figid has two tables of a kind in different folders.
-        found.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        found.sort_unstable_by(|a, b| {
+            Path::new(&a.rel)
+                .cmp(Path::new(&b.rel))
+                .then_with(|| a.lossy.cmp(&b.lossy))
+        });
         for file in found {
             index_table(&mut corpus, file);
         }
@@ -183,7 +273,7 @@ fn index_table(corpus: &mut Corpus, file: TableFile) {
             .filter(|f| !f.is_empty())
         {
             let set = corpus.tables.entry(figid.to_owned()).or_default();
-            if let Some(other) = &set[kind.index()] {
+            if let Some(other) = set.file(figid, kind) {
                 // Two files for one figid and kind (in different folders of _data).
                 corpus.rejects.push(Reject {
                     message: format!(
@@ -198,7 +288,7 @@ fn index_table(corpus: &mut Corpus, file: TableFile) {
                     kind: RejectKind::OrphanTable,
                 });
             } else {
-                set[kind.index()] = Some(file);
+                set.insert(figid, kind, file);
             }
             return;
         }
@@ -245,8 +335,11 @@ mod tests {
         let rels: Vec<_> = c.figures.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(rels, ["_figures/a.md", "_figures/b.md"]);
         assert_eq!(c.figures[0].stem(), "a");
-        assert!(c.tables["a"][0].is_some());
-        assert!(c.tables["a-b"][1].is_some());
+        let genes = c.tables["a"].file("a", EntityKind::Genes).unwrap();
+        assert_eq!(genes.rel, "_data/a-genes.tsv");
+        assert_eq!(genes.path(root), root.join("_data/a-genes.tsv"));
+        assert!(c.tables["a-b"].file("a-b", EntityKind::Chemicals).is_some());
+        assert_eq!(c.figures[1].path(root), root.join("_figures/b.md"));
         assert_eq!(c.rejects.len(), 1);
         assert_eq!(c.rejects[0].kind, RejectKind::OrphanTable);
         assert_eq!(c.inputs(), 2);

@@ -2,7 +2,7 @@
 //! nothing else. A conversion cannot be faster than this; the end-to-end bench reports the
 //! converter's time as a multiple of it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -41,16 +41,15 @@ pub fn parse_floor(root: &Path, threads: usize, parser: FloorParser) -> Result<F
         .build()?;
     let events = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let tsvs: Vec<&Path> = corpus
+    let tsvs: Vec<PathBuf> = corpus
         .tables
-        .values()
-        .flatten()
-        .flatten()
-        .map(|t| t.path.as_path())
+        .iter()
+        .flat_map(|(figid, set)| set.files(figid))
+        .map(|(_, t)| t.path(&corpus.root))
         .collect();
     pool.install(|| {
         corpus.figures.par_iter().for_each(|f| {
-            let Ok(text) = read_text(&f.path, u64::MAX) else {
+            let Ok(text) = read_text(&f.path(&corpus.root), u64::MAX) else {
                 return;
             };
             bytes.fetch_add(text.len() as u64, Ordering::Relaxed);

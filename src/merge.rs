@@ -10,7 +10,7 @@ use arrow::compute::filter_record_batch;
 use arrow::record_batch::RecordBatch;
 
 use crate::batch::Batches;
-use crate::decode::{EntityKind, Outcome};
+use crate::decode::Outcome;
 use crate::discover::{Corpus, FigureFile};
 use crate::error::{Error, Reject, RejectKind, Result};
 use crate::schema::Table;
@@ -89,7 +89,7 @@ impl Merge {
             m.claimed.insert(fp);
             if k.inline {
                 if let Some(set) = corpus_tables.get(&k.figid) {
-                    for file in set.iter().flatten() {
+                    for (_, file) in set.files(&k.figid) {
                         m.rejects.push(conflict(&file.rel, &k.source_path));
                     }
                 }
@@ -182,20 +182,18 @@ impl Merge {
             if self.claimed.contains(&fingerprint(figid)) {
                 continue;
             }
-            for (kind, file) in EntityKind::ALL.iter().zip(set) {
-                if let Some(file) = file {
-                    orphans.push(Reject {
-                        message: format!(
-                            "{}: no figure has figid '{figid}', which the file name names (expected _figures/{figid}.md or a record with that figid) — its {} rows were not loaded",
-                            file.rel,
-                            kind.key()
-                        ),
-                        source_path: file.rel.clone(),
-                        line: None,
-                        field: None,
-                        kind: RejectKind::OrphanTable,
-                    });
-                }
+            for (kind, file) in set.files(figid) {
+                orphans.push(Reject {
+                    message: format!(
+                        "{}: no figure has figid '{figid}', which the file name names (expected _figures/{figid}.md or a record with that figid) — its {} rows were not loaded",
+                        file.rel,
+                        kind.key()
+                    ),
+                    source_path: file.rel,
+                    line: None,
+                    field: None,
+                    kind: RejectKind::OrphanTable,
+                });
             }
         }
         self.rejects.append(&mut orphans);

@@ -14,6 +14,7 @@ mod yaml;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
 
 pub use entities::EntityKind;
 pub use figure::DROPPED_KEYS;
@@ -28,29 +29,28 @@ use crate::schema::Table;
 /// Where a record's sibling TSVs come from: the corpus on disk, or memory in tests/benches.
 pub trait Tables: Sync {
     /// The corpus-relative path of the `kind` table of `figid`, if there is one.
-    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str>;
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>>;
     /// The text of that table.
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem>;
 }
 
 /// The `_data` TSVs of a corpus on disk.
 pub struct DiskTables<'c> {
+    /// The corpus root, which the index's paths are relative to.
+    pub root: &'c Path,
     pub index: &'c HashMap<String, TableSet>,
     pub max_bytes: u64,
 }
 
 impl Tables for DiskTables<'_> {
-    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
-        self.index.get(figid)?[kind.index()]
-            .as_ref()
-            .map(|t| t.rel.as_str())
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>> {
+        let file = self.index.get(figid)?.file(figid, kind)?;
+        Some(Cow::Owned(file.rel))
     }
 
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
-        let file = self.index[figid][kind.index()]
-            .as_ref()
-            .expect("rel() found it");
-        read_text(&file.path, self.max_bytes).map(Cow::Owned)
+        let file = self.index[figid].file(figid, kind).expect("rel() found it");
+        read_text(&file.path(self.root), self.max_bytes).map(Cow::Owned)
     }
 }
 
@@ -58,10 +58,10 @@ impl Tables for DiskTables<'_> {
 pub type MemoryTables = HashMap<String, [Option<(String, String)>; 3]>;
 
 impl Tables for MemoryTables {
-    fn rel(&self, figid: &str, kind: EntityKind) -> Option<&str> {
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>> {
         self.get(figid)?[kind.index()]
             .as_ref()
-            .map(|(rel, _)| rel.as_str())
+            .map(|(rel, _)| Cow::Borrowed(rel.as_str()))
     }
 
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
@@ -92,14 +92,15 @@ pub enum Outcome {
     },
 }
 
-/// Reads and decodes the figure file `file` into `out`.
+/// Reads and decodes the figure file `file` of the corpus at `root` into `out`.
 pub fn decode_file(
+    root: &Path,
     file: &FigureFile,
     tables: &dyn Tables,
     max_record_bytes: u64,
     out: &mut Builders,
 ) -> Outcome {
-    match read_text(&file.path, max_record_bytes) {
+    match read_text(&file.path(root), max_record_bytes) {
         Ok(text) => decode_text(&text, &file.rel, file.stem(), tables, out),
         Err(p) => Outcome::Rejected {
             reject: p.into_reject(&file.rel),
@@ -148,7 +149,7 @@ fn decode_record(
             continue;
         };
         if header.inline {
-            conflicts.push(table_rel.to_owned());
+            conflicts.push(table_rel.into_owned());
             continue;
         }
         let in_table = |p: Problem| Problem {
@@ -162,7 +163,7 @@ fn decode_record(
             ..p
         };
         let text = tables.load(figid, kind).map_err(in_table)?;
-        tsv::decode_tsv(&text, table_rel, kind, out.entity_builder(kind)).map_err(in_table)?;
+        tsv::decode_tsv(&text, &table_rel, kind, out.entity_builder(kind)).map_err(in_table)?;
     }
     for kind in EntityKind::ALL {
         entities::fill_figid(out.entity_builder(kind), figid);

@@ -64,16 +64,12 @@ pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
         Option<String>,
     )> = Vec::new();
     for f in &corpus.figures {
-        jobs.push((f.rel.clone(), KIND_FIGURE, Some(f.path.clone()), None));
+        jobs.push((f.rel.clone(), KIND_FIGURE, Some(f.path(&corpus.root)), None));
     }
     for (figid, set) in &corpus.tables {
-        for file in set.iter().flatten() {
-            jobs.push((
-                file.rel.clone(),
-                KIND_TABLE,
-                Some(file.path.clone()),
-                Some(figid.clone()),
-            ));
+        for (_, file) in set.files(figid) {
+            let path = file.path(&corpus.root);
+            jobs.push((file.rel, KIND_TABLE, Some(path), Some(figid.clone())));
         }
     }
     for r in &corpus.rejects {
@@ -297,13 +293,7 @@ mod tests {
 
     fn corpus(paths: &[&str]) -> Corpus {
         Corpus {
-            figures: paths
-                .iter()
-                .map(|p| FigureFile {
-                    path: p.into(),
-                    rel: (*p).into(),
-                })
-                .collect(),
+            figures: paths.iter().map(|p| FigureFile::new(*p)).collect(),
             ..Corpus::default()
         }
     }
