@@ -40,10 +40,7 @@ impl FigureFile {
 
     /// Where the file is, for a corpus at `root`.
     pub fn path(&self, root: &Path) -> PathBuf {
-        match &self.lossy {
-            Some(path) => path.to_path_buf(),
-            None => root.join(&self.rel),
-        }
+        located(root, &self.rel, self.lossy.as_deref())
     }
 
     /// The file name without `.md`: the figid by convention, used to pair TSVs with a record
@@ -52,6 +49,11 @@ impl FigureFile {
         let name = self.rel.rsplit('/').next().unwrap_or(&self.rel);
         name.strip_suffix(".md").unwrap_or(name)
     }
+}
+
+/// The path of a file found at `rel` under `root` (or at `lossy`, when `rel` cannot name it).
+fn located(root: &Path, rel: &str, lossy: Option<&Path>) -> PathBuf {
+    lossy.map_or_else(|| root.join(rel), Path::to_path_buf)
 }
 
 /// The path to keep beside a relative path that cannot name it.
@@ -70,10 +72,7 @@ pub struct TableFile {
 impl TableFile {
     /// Where the file is, for a corpus at `root`.
     pub fn path(&self, root: &Path) -> PathBuf {
-        match &self.lossy {
-            Some(path) => path.to_path_buf(),
-            None => root.join(&self.rel),
-        }
+        located(root, &self.rel, self.lossy.as_deref())
     }
 
     /// The usual place of the `kind` table of `figid`.

@@ -246,7 +246,7 @@ impl DeltaTarget {
                     if !self.reload_existing().await? {
                         return Err(delta_error(self.name, source));
                     }
-                    if self.load_number(app_id).await? > read_load {
+                    if self.rival_committed(app_id, read_load).await? {
                         return Err(self.concurrent());
                     }
                 }
@@ -275,7 +275,7 @@ impl DeltaTarget {
                 // table now holds a later load of this app id than we read.
                 let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
                     || (self.reload_existing().await?
-                        && self.load_number(app_id).await? > read_load);
+                        && self.rival_committed(app_id, read_load).await?);
                 return Err(if rival {
                     self.concurrent()
                 } else {
@@ -289,6 +289,11 @@ impl DeltaTarget {
             .await
             .map_err(|source| delta_error(self.name, source))?;
         Ok(version)
+    }
+
+    /// True when the table (as last loaded) holds a later load of `app_id` than `read_load`.
+    async fn rival_committed(&self, app_id: &str, read_load: i64) -> Result<bool> {
+        Ok(self.load_number(app_id).await? > read_load)
     }
 
     fn concurrent(&self) -> Error {
@@ -373,6 +378,15 @@ mod tests {
         p
     }
 
+    async fn commit(
+        t: &mut DeltaTarget,
+        actions: Vec<Action>,
+        app: &str,
+        load: i64,
+    ) -> Result<u64> {
+        t.commit(actions, app, load, HashMap::new()).await
+    }
+
     fn root(dir: &tempfile::TempDir) -> Url {
         Url::from_directory_path(dir.path()).unwrap()
     }
@@ -384,12 +398,10 @@ mod tests {
             let (mut ours, mut rival) = (target(&root(&dir)).await, target(&root(&dir)).await);
             // The rival committed load 1 of this shard; we started after it had committed
             // to another table (so we number ours 2) but before it created this one.
-            rival
-                .commit(vec![add("a.parquet")], "s", 1, HashMap::new())
+            commit(&mut rival, vec![add("a.parquet")], "s", 1)
                 .await
                 .unwrap();
-            let err = ours
-                .commit(vec![add("b.parquet")], "s", 2, HashMap::new())
+            let err = commit(&mut ours, vec![add("b.parquet")], "s", 2)
                 .await
                 .unwrap_err();
             assert!(matches!(err, Error::ConcurrentLoad { .. }), "{err}");
@@ -402,12 +414,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let (mut ours, mut other) = (target(&root(&dir)).await, target(&root(&dir)).await);
-            other
-                .commit(vec![add("a.parquet")], "s0", 1, HashMap::new())
+            commit(&mut other, vec![add("a.parquet")], "s0", 1)
                 .await
                 .unwrap();
-            let v = ours
-                .commit(vec![add("b.parquet")], "s1", 1, HashMap::new())
+            let v = commit(&mut ours, vec![add("b.parquet")], "s1", 1)
                 .await
                 .unwrap();
             assert_eq!(v, 1);
@@ -420,27 +430,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let mut first = target(&root(&dir)).await;
-            first
-                .commit(vec![add("a.parquet")], "s", 1, HashMap::new())
+            commit(&mut first, vec![add("a.parquet")], "s", 1)
                 .await
                 .unwrap();
             let (mut ours, mut rival) = (target(&root(&dir)).await, target(&root(&dir)).await);
-            rival
-                .commit(
-                    vec![remove("a.parquet"), add("b.parquet")],
-                    "s",
-                    2,
-                    HashMap::new(),
-                )
+            let rewrite = |to| vec![remove("a.parquet"), add(to)];
+            commit(&mut rival, rewrite("b.parquet"), "s", 2)
                 .await
                 .unwrap();
-            let err = ours
-                .commit(
-                    vec![remove("a.parquet"), add("c.parquet")],
-                    "s",
-                    2,
-                    HashMap::new(),
-                )
+            let err = commit(&mut ours, rewrite("c.parquet"), "s", 2)
                 .await
                 .unwrap_err();
             assert!(matches!(err, Error::ConcurrentLoad { .. }), "{err}");
