@@ -15,26 +15,41 @@ use crate::discover::{discover, Corpus, FigureFile};
 use crate::error::{Error, Reject, Result};
 use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
-use crate::ordered::ordered_map;
+use crate::ordered::{ordered_map, LaneFn};
 use crate::publish::Staging;
 use crate::report::{manifest_json, Progress, Summary};
 use crate::schema::Table;
-use crate::write::TableWriters;
+use crate::write::{TableWriter, TableWriters};
 
 /// Chunks in flight per worker thread: enough slack to keep workers busy while the writer
 /// waits for the next chunk in order, small enough to bound memory.
 const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
 
-/// Where converted batches go.
+/// Where converted batches go: one writer per table. Each table's batches arrive in sorted
+/// source-path order; different tables are written at the same time, on the decoding pool.
 pub trait Sink {
-    /// Appends `batch` to `table`. Each table's batches arrive in sorted source-path order;
-    /// the rejects table gets one batch, last.
-    fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()>;
+    /// The writers of the tables, in [`Table::ALL`] order. The rejects table gets one
+    /// batch, last.
+    fn tables(&mut self) -> Vec<Box<dyn TableSink + Send + '_>>;
+}
+
+/// Where one table's batches go.
+pub trait TableSink {
+    /// Appends `batch`.
+    fn write(&mut self, batch: &RecordBatch) -> Result<()>;
+}
+
+impl TableSink for &mut TableWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        TableWriter::write(self, batch)
+    }
 }
 
 impl Sink for TableWriters {
-    fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
-        TableWriters::write(self, table, batch)
+    fn tables(&mut self) -> Vec<Box<dyn TableSink + Send + '_>> {
+        self.each_mut()
+            .map(|w| Box::new(w) as Box<dyn TableSink + Send>)
+            .collect()
     }
 }
 
@@ -73,7 +88,7 @@ pub fn decode_corpus(
             kept,
         } => (subset, Merge::with_kept(kept, figures, &corpus.tables)),
     };
-    let tables = DiskTables {
+    let tables_on_disk = DiskTables {
         root: &corpus.root,
         index: &corpus.tables,
         max_bytes: opts.max_record_bytes,
@@ -83,28 +98,32 @@ pub fn decode_corpus(
         .num_threads(opts.threads)
         .build()?;
     let progress = Progress::new(indices.len() as u64, opts.progress);
+    let mut tables = sink.tables();
+    let mut rejects = tables.pop().expect("a rejects table");
+    let lanes: Vec<LaneFn<'_, RecordBatch, Error>> = tables
+        .into_iter()
+        .map(|mut t| Box::new(move |batch: RecordBatch| t.write(&batch)) as LaneFn<'_, _, _>)
+        .collect();
     ordered_map(
         &pool,
         chunks.len(),
         opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
-        |i| {
+        &|i| {
             let files = chunks[i].iter().map(|&f| &figures[f]);
-            decode_chunk(files, &tables, opts.max_record_bytes).map(|(b, o)| (i, b, o))
+            decode_chunk(files, &tables_on_disk, opts.max_record_bytes).map(|(b, o)| (i, b, o))
         },
-        |panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
+        &|panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
         |decoded| {
             let (i, batches, outcomes) = decoded?;
             let accepted = merge.accept(batches, outcomes, chunks[i], figures)?;
-            for (table, batch) in Table::ALL.iter().zip(&accepted.batches.0) {
-                sink.write(*table, batch)?;
-            }
             progress.inc(accepted.records as u64);
-            Ok(())
+            Ok(accepted.batches.0.into())
         },
+        lanes,
     )?;
     progress.finish();
     let merged = merge.finish(corpus);
-    sink.write(Table::Rejects, &rejects_batch(&merged.rejects)?)?;
+    rejects.write(&rejects_batch(&merged.rejects)?)?;
     Ok(merged)
 }
 

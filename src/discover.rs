@@ -75,6 +75,13 @@ impl TableFile {
         located(root, &self.rel, self.lossy.as_deref())
     }
 
+    fn found(path: PathBuf, rel: String) -> Self {
+        TableFile {
+            lossy: lossy(path),
+            rel,
+        }
+    }
+
     /// The usual place of the `kind` table of `figid`.
     fn canonical(figid: &str, kind: EntityKind) -> Self {
         TableFile {
@@ -158,43 +165,40 @@ pub fn discover(root: &Path) -> Result<Corpus> {
             },
         });
     }
+    // The two folders are listed at once: listing is mostly waiting on the file system, and
+    // it runs before any decoding can start.
+    let data_dir = root.join("_data");
+    let (figures, tables) = std::thread::scope(|s| {
+        let tables = data_dir
+            .is_dir()
+            .then(|| s.spawn(|| walk(root, &data_dir, "tsv", TableFile::found)));
+        let figures = walk(root, &figures_dir, "md", FigureFile::found);
+        let tables = tables.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (figures, tables.transpose())
+    });
+    let (mut figures, tables) = (figures?, tables?);
     let mut corpus = Corpus {
         root: root.to_path_buf(),
+        rejected_figures: figures.unreadable,
+        bytes: figures.bytes,
         ..Corpus::default()
     };
-    walk(
-        root,
-        &figures_dir,
-        "md",
-        &mut corpus,
-        |c, path, rel, size| {
-            c.bytes += size;
-            c.figures.push(FigureFile::found(path, rel));
-        },
-    )?;
+    corpus.rejects.append(&mut figures.rejects);
     // Paths are unique, so the order is total; `lossy` only breaks ties of lossy `rel`s.
-    corpus
-        .figures
+    figures
+        .files
         .sort_unstable_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.lossy.cmp(&b.lossy)));
+    corpus.figures = figures.files;
     corpus.figures.shrink_to_fit();
-    let data_dir = root.join("_data");
-    if data_dir.is_dir() {
-        let mut found = Vec::new();
-        walk(root, &data_dir, "tsv", &mut corpus, |c, path, rel, size| {
-            c.bytes += size;
-            found.push(TableFile {
-                lossy: lossy(path),
-                rel,
-            });
-        })?;
+    if let Some(mut tables) = tables {
+        corpus.bytes += tables.bytes;
+        corpus.rejects.append(&mut tables.rejects);
         // Indexed in directory-walk order (component by component), which decides the
         // winner when one figid has two tables of a kind in different folders.
-        found.sort_unstable_by(|a, b| {
-            Path::new(&a.rel)
-                .cmp(Path::new(&b.rel))
-                .then_with(|| a.lossy.cmp(&b.lossy))
+        tables.files.sort_unstable_by(|a, b| {
+            walk_order(&a.rel, &b.rel).then_with(|| a.lossy.cmp(&b.lossy))
         });
-        for file in found {
+        for file in tables.files {
             index_table(&mut corpus, file);
         }
     }
@@ -202,17 +206,37 @@ pub fn discover(root: &Path) -> Result<Corpus> {
     Ok(corpus)
 }
 
+/// The order of a directory walk sorted by name, for `/`-separated relative paths: a path
+/// sorts before its folder's later siblings (`a/b` < `a-b`), as if `/` were the lowest byte.
+fn walk_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { c };
+    a.bytes().map(key).cmp(b.bytes().map(key))
+}
+
+/// What listing one folder found.
+struct Listing<T> {
+    files: Vec<T>,
+    rejects: Vec<Reject>,
+    /// Entries that could not be listed.
+    unreadable: usize,
+    bytes: u64,
+}
+
 /// Walks `dir` for files ending in `.ext`, following symlinks, reporting unreadable entries.
 /// Entries come in directory order; callers sort them (one sort of the whole list is far
 /// cheaper than walkdir's per-directory sort by file name).
-fn walk(
+fn walk<T>(
     root: &Path,
     dir: &Path,
     ext: &str,
-    corpus: &mut Corpus,
-    mut found: impl FnMut(&mut Corpus, PathBuf, String, u64),
-) -> Result<()> {
-    let figures = ext == "md";
+    found: impl Fn(PathBuf, String) -> T,
+) -> Result<Listing<T>> {
+    let mut listing = Listing {
+        files: Vec::new(),
+        rejects: Vec::new(),
+        unreadable: 0,
+        bytes: 0,
+    };
     for entry in WalkDir::new(dir).follow_links(true) {
         match entry {
             Ok(e) if e.file_type().is_file() => {
@@ -220,9 +244,9 @@ fn walk(
                 if path.extension().and_then(|x| x.to_str()) != Some(ext) {
                     continue;
                 }
-                let size = path.metadata().map(|m| m.len()).unwrap_or(0);
+                listing.bytes += path.metadata().map(|m| m.len()).unwrap_or(0);
                 let rel = relative(root, &path);
-                found(corpus, path, rel, size);
+                listing.files.push(found(path, rel));
             }
             Ok(_) => {}
             Err(err) => {
@@ -247,20 +271,18 @@ fn walk(
                     }
                 };
                 let rel = relative(root, &path);
-                corpus.rejects.push(Reject {
+                listing.rejects.push(Reject {
                     message: format!("{rel}: {why}"),
                     source_path: rel,
                     line: None,
                     field: None,
                     kind: RejectKind::Unreadable,
                 });
-                if figures {
-                    corpus.rejected_figures += 1;
-                }
+                listing.unreadable += 1;
             }
         }
     }
-    Ok(())
+    Ok(listing)
 }
 
 /// Files `<figid>-genes.tsv` (etc.) under the figid; other names are orphans at once.
@@ -307,6 +329,13 @@ fn index_table(corpus: &mut Corpus, file: TableFile) {
 /// `path` relative to `root`, with `/` separators.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    // The walk joins plain names, so a UTF-8 path is already in normal form on Unix.
+    #[cfg(unix)]
+    if let Some(s) = rel.to_str() {
+        if !s.contains("//") && !s.starts_with("./") && !s.contains("/./") {
+            return s.to_owned();
+        }
+    }
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -342,6 +371,36 @@ mod tests {
         assert_eq!(c.rejects.len(), 1);
         assert_eq!(c.rejects[0].kind, RejectKind::OrphanTable);
         assert_eq!(c.inputs(), 2);
+    }
+
+    #[test]
+    fn walk_order_is_path_order() {
+        let names = [
+            "a", "a/b", "a-b", "a/b/c", "a.b", "a/a", "ab", "a/b-c", "b", "a/bc/d",
+        ];
+        for x in names {
+            for y in names {
+                assert_eq!(
+                    walk_order(x, y),
+                    Path::new(x).cmp(Path::new(y)),
+                    "{x} vs {y}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn walk_order_matches_path_cmp(
+            x in proptest::collection::vec("[ab.-]{1,3}", 1..4),
+            y in proptest::collection::vec("[ab.-]{1,3}", 1..4),
+        ) {
+            // Walked paths are plain names joined by `/`: no `.` or `..` components.
+            let plain = |v: &Vec<String>| v.iter().all(|c| c != "." && c != "..");
+            proptest::prop_assume!(plain(&x) && plain(&y));
+            let (x, y) = (x.join("/"), y.join("/"));
+            proptest::prop_assert_eq!(walk_order(&x, &y), Path::new(&x).cmp(Path::new(&y)));
+        }
     }
 
     #[test]

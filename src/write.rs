@@ -187,13 +187,9 @@ impl TableWriters {
         Ok(TableWriters { writers })
     }
 
-    /// Appends a batch to `table`.
-    pub fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
-        let i = Table::ALL
-            .iter()
-            .position(|&t| t == table)
-            .expect("every table has a writer");
-        self.writers[i].write(batch)
+    /// The writers, in [`Table::ALL`] order.
+    pub fn each_mut(&mut self) -> impl Iterator<Item = &mut TableWriter> {
+        self.writers.iter_mut()
     }
 
     /// Closes every file.

@@ -28,7 +28,7 @@ pub use shard::Shard;
 pub use sources::{SourceRow, SOURCES_TABLE};
 use store::DeltaTarget;
 
-use crate::convert::{decode_corpus, Selection, Sink};
+use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, Corpus};
 use crate::error::{Error, Result};
 use crate::options::ConvertOptions;
@@ -347,19 +347,37 @@ struct LoadSink {
     converted: BTreeMap<String, (String, bool)>,
 }
 
-impl Sink for LoadSink {
-    fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
-        if table == Table::Figures {
-            let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
-            let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
-            for i in 0..batch.num_rows() {
-                self.converted.insert(
-                    path.value(i).to_owned(),
-                    (figid.value(i).to_owned(), source.value(i) == "inline"),
-                );
-            }
+/// The figures table's writer in a load: also notes each converted record.
+struct NotingFigures<'a> {
+    writer: &'a mut TableWriter,
+    converted: &'a mut BTreeMap<String, (String, bool)>,
+}
+
+impl TableSink for NotingFigures<'_> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
+        let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
+        for i in 0..batch.num_rows() {
+            self.converted.insert(
+                path.value(i).to_owned(),
+                (figid.value(i).to_owned(), source.value(i) == "inline"),
+            );
         }
-        self.writers.write(table, batch)
+        self.writer.write(batch)
+    }
+}
+
+impl Sink for LoadSink {
+    fn tables(&mut self) -> Vec<Box<dyn TableSink + Send + '_>> {
+        let mut writers = self.writers.each_mut();
+        debug_assert_eq!(Table::ALL[0], Table::Figures);
+        let figures = NotingFigures {
+            writer: writers.next().expect("a figures table"),
+            converted: &mut self.converted,
+        };
+        std::iter::once(Box::new(figures) as Box<dyn TableSink + Send>)
+            .chain(writers.map(|w| Box::new(w) as Box<dyn TableSink + Send>))
+            .collect()
     }
 }
 
