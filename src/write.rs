@@ -192,14 +192,21 @@ impl TableWriters {
         self.writers.iter_mut()
     }
 
-    /// Closes every file.
+    /// Closes every file, all at once: most of it is waiting for the disk to sync.
     pub fn close(self) -> Result<Vec<(Table, TableOutput)>> {
-        self.writers
-            .into_iter()
-            .map(|w| {
-                let t = w.table;
-                w.close().map(|o| (t, o))
-            })
-            .collect()
+        std::thread::scope(|s| {
+            let closing: Vec<_> = self
+                .writers
+                .into_iter()
+                .map(|w| {
+                    let t = w.table;
+                    s.spawn(move || w.close().map(|o| (t, o)))
+                })
+                .collect();
+            closing
+                .into_iter()
+                .map(|c| c.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
     }
 }
