@@ -2,7 +2,7 @@
 //! decides what only order can decide — the first of two records with one figid wins, which
 //! TSVs were claimed — and collects the rejects.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use arrow::array::BooleanArray;
@@ -43,9 +43,10 @@ pub struct Kept {
 /// Order-dependent bookkeeping of a run.
 #[derive(Debug, Default)]
 pub struct Merge {
-    /// figid → index (in sorted path order) of the figure file that took it.
-    seen: HashMap<Fingerprint, u32>,
-    claimed: HashSet<Fingerprint>,
+    /// Every claimed figid (its TSVs are not orphans) → the index, in sorted path order, of
+    /// the figure file that took it; `None` when only rejected records claimed it. One map
+    /// for both: 24 bytes a record instead of 41 in two.
+    figids: HashMap<Fingerprint, Option<u32>>,
     pub rejects: Vec<Reject>,
     pub converted: u64,
     pub rejected: u64,
@@ -85,8 +86,7 @@ impl Merge {
             let index = figures
                 .binary_search_by(|f| f.rel.as_str().cmp(&k.source_path))
                 .map_or(u32::MAX, |i| i as u32);
-            m.seen.insert(fp, index);
-            m.claimed.insert(fp);
+            m.figids.insert(fp, Some(index));
             if k.inline {
                 if let Some(set) = corpus_tables.get(&k.figid) {
                     for (_, file) in set.files(&k.figid) {
@@ -116,7 +116,7 @@ impl Merge {
             match outcome {
                 Outcome::Converted(c) => {
                     let fp = fingerprint(&c.figid);
-                    if let Some(&first) = self.seen.get(&fp) {
+                    if let Some(&Some(first)) = self.figids.get(&fp) {
                         if first as usize > index {
                             self.displaced.push(c.figid.clone());
                         }
@@ -141,8 +141,7 @@ impl Merge {
                             masks[t][offsets[t]..offsets[t] + c.rows[t]].fill(false);
                         }
                     } else {
-                        self.seen.insert(fp, index as u32);
-                        self.claimed.insert(fp);
+                        self.figids.insert(fp, Some(index as u32));
                         self.converted += 1;
                         for table_rel in c.conflicts {
                             self.rejects.push(conflict(&table_rel, &rel));
@@ -153,7 +152,7 @@ impl Merge {
                     }
                 }
                 Outcome::Rejected { reject, claim } => {
-                    self.claimed.insert(fingerprint(&claim));
+                    self.figids.entry(fingerprint(&claim)).or_insert(None);
                     self.rejected += 1;
                     self.rejects.push(reject);
                 }
@@ -179,7 +178,7 @@ impl Merge {
         self.rejects.append(&mut corpus.rejects);
         let mut orphans: Vec<Reject> = Vec::new();
         for (figid, set) in &corpus.tables {
-            if self.claimed.contains(&fingerprint(figid)) {
+            if self.figids.contains_key(&fingerprint(figid)) {
                 continue;
             }
             for (kind, file) in set.files(figid) {

@@ -35,7 +35,7 @@ pub struct Settings {
     /// Most rows per Parquet row group [default: 122880].
     #[arg(long, value_name = "N", hide = true)]
     pub row_group_rows: Option<usize>,
-    /// Encoded bytes buffered per row group before it is flushed [default: 16 MiB].
+    /// Encoded bytes buffered per row group before it is flushed [default: 4 MiB].
     #[arg(long, value_name = "BYTES", hide = true)]
     pub row_group_bytes: Option<usize>,
     /// zstd compression level, 1-22 [default: 3].
