@@ -224,3 +224,112 @@ fn filter(batch: &RecordBatch, mask: Vec<bool>, table: Table) -> Result<RecordBa
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Builders;
+    use crate::decode::Converted;
+
+    fn converted(figid: &str) -> Outcome {
+        Outcome::Converted(Converted {
+            figid: figid.to_owned(),
+            figid_line: 2,
+            rows: [0; 4],
+            conflicts: Vec::new(),
+        })
+    }
+
+    fn rejected(rel: &str, claim: &str) -> Outcome {
+        Outcome::Rejected {
+            reject: Reject {
+                source_path: rel.to_owned(),
+                line: None,
+                field: None,
+                kind: RejectKind::Yaml,
+                message: format!("{rel}: broken"),
+            },
+            claim: claim.to_owned(),
+        }
+    }
+
+    /// Runs `outcomes` (one per figure, in order) through a merge in one chunk, then finishes
+    /// it over a corpus whose `_data` holds `tsvs`.
+    fn merge(figures: &[&str], outcomes: Vec<Outcome>, tsvs: &[&str]) -> Merged {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("_figures")).unwrap();
+        std::fs::create_dir_all(dir.path().join("_data")).unwrap();
+        for t in tsvs {
+            std::fs::write(dir.path().join("_data").join(t), "").unwrap();
+        }
+        let mut corpus = crate::discover::discover(dir.path()).unwrap();
+        let figures: Vec<FigureFile> = figures.iter().map(|f| FigureFile::new(*f)).collect();
+        let indices: Vec<usize> = (0..figures.len()).collect();
+        let batches = Builders::default().finish().unwrap();
+        let mut m = Merge::default();
+        let accepted = m.accept(batches, outcomes, &indices, &figures).unwrap();
+        assert_eq!(accepted.records, figures.len());
+        m.finish(&mut corpus)
+    }
+
+    fn kinds(m: &Merged) -> Vec<(&str, RejectKind)> {
+        m.rejects
+            .iter()
+            .map(|r| (r.source_path.as_str(), r.kind))
+            .collect()
+    }
+
+    #[test]
+    fn the_first_file_in_order_keeps_a_figid() {
+        let m = merge(
+            &["_figures/a.md", "_figures/b.md"],
+            vec![converted("F1"), converted("F1")],
+            &[],
+        );
+        assert_eq!((m.converted, m.rejected), (1, 1));
+        assert_eq!(kinds(&m), [("_figures/b.md", RejectKind::DuplicateFigid)]);
+        assert!(m.rejects[0]
+            .message
+            .contains("already used by _figures/a.md"));
+    }
+
+    #[test]
+    fn a_rejected_record_claims_its_tables_but_not_its_figid() {
+        // a.md is rejected but names F1: F1's TSV is accounted for, not an orphan, and the
+        // later b.md with figid F1 converts (a rejected record takes no figid).
+        let m = merge(
+            &["_figures/a.md", "_figures/b.md"],
+            vec![rejected("_figures/a.md", "F1"), converted("F1")],
+            &["F1-genes.tsv", "F2-genes.tsv"],
+        );
+        assert_eq!((m.converted, m.rejected), (1, 1));
+        assert_eq!(
+            kinds(&m),
+            [
+                ("_data/F2-genes.tsv", RejectKind::OrphanTable),
+                ("_figures/a.md", RejectKind::Yaml),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_later_rejected_claim_leaves_the_figid_with_its_owner() {
+        let m = merge(
+            &["_figures/a.md", "_figures/b.md", "_figures/c.md"],
+            vec![
+                converted("F1"),
+                rejected("_figures/b.md", "F1"),
+                converted("F1"),
+            ],
+            &["F1-genes.tsv"],
+        );
+        assert_eq!((m.converted, m.rejected), (1, 2));
+        assert_eq!(
+            kinds(&m),
+            [
+                ("_figures/b.md", RejectKind::Yaml),
+                ("_figures/c.md", RejectKind::DuplicateFigid),
+            ]
+        );
+    }
+}
