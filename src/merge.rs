@@ -15,7 +15,7 @@ use crate::discover::{Corpus, FigureFile};
 use crate::error::{Error, Reject, RejectKind, Result};
 use crate::schema::Table;
 
-/// A 128-bit fingerprint of a figid: keeps the seen-set small (16 bytes a record) for
+/// A 128-bit fingerprint of a figid: keeps the figid map small (16 bytes a key) for
 /// corpora of any size; two figids colliding is as likely as a random 128-bit match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Fingerprint(u64, u64);
@@ -230,6 +230,7 @@ mod tests {
     use super::*;
     use crate::batch::Builders;
     use crate::decode::Converted;
+    use crate::error::Problem;
 
     fn converted(figid: &str) -> Outcome {
         Outcome::Converted(Converted {
@@ -242,13 +243,7 @@ mod tests {
 
     fn rejected(rel: &str, claim: &str) -> Outcome {
         Outcome::Rejected {
-            reject: Reject {
-                source_path: rel.to_owned(),
-                line: None,
-                field: None,
-                kind: RejectKind::Yaml,
-                message: format!("{rel}: broken"),
-            },
+            reject: Problem::new(RejectKind::Yaml, "broken").into_reject(rel),
             claim: claim.to_owned(),
         }
     }
