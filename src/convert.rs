@@ -11,7 +11,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::batch::{Batches, Builders, TableBuilder};
 use crate::decode::{decode_file, DiskTables, Outcome};
-use crate::discover::{discover, Corpus, FigureFile};
+use crate::discover::{discover, Corpus, FigureFile, Figures};
 use crate::error::{Error, Reject, Result};
 use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
@@ -76,7 +76,7 @@ pub fn decode_corpus(
     opts: &ConvertOptions,
     sink: &mut (dyn Sink + Send),
 ) -> Result<Merged> {
-    let figures: &[FigureFile] = &corpus.figures;
+    let figures: &Figures = &corpus.figures;
     let all: Vec<usize>;
     let (indices, mut merge): (&[usize], Merge) = match selection {
         Selection::All => {
@@ -109,7 +109,7 @@ pub fn decode_corpus(
         chunks.len(),
         opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
         &|i| {
-            let files = chunks[i].iter().map(|&f| &figures[f]);
+            let files = chunks[i].iter().map(|&f| figures.at(f));
             decode_chunk(files, &tables_on_disk, opts.max_record_bytes).map(|(b, o)| (i, b, o))
         },
         &|panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
@@ -158,7 +158,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
 
 /// Decodes a chunk of figure files into one batch per data table.
 fn decode_chunk<'f>(
-    files: impl Iterator<Item = &'f FigureFile>,
+    files: impl Iterator<Item = FigureFile<'f>>,
     tables: &DiskTables<'_>,
     max_record_bytes: u64,
 ) -> Result<(Batches, Vec<Outcome>)> {

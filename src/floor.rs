@@ -48,7 +48,8 @@ pub fn parse_floor(root: &Path, threads: usize, parser: FloorParser) -> Result<F
         .map(|(_, t)| t.path(&corpus.root))
         .collect();
     pool.install(|| {
-        corpus.figures.par_iter().for_each(|f| {
+        (0..corpus.figures.len()).into_par_iter().for_each(|i| {
+            let f = corpus.figures.at(i);
             let Ok(text) = read_text(&f.path(&corpus.root), u64::MAX) else {
                 return;
             };

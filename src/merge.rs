@@ -11,7 +11,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::batch::Batches;
 use crate::decode::Outcome;
-use crate::discover::{Corpus, FigureFile};
+use crate::discover::{Corpus, Figures, TableIndex};
 use crate::error::{Error, Reject, RejectKind, Result};
 use crate::schema::Table;
 
@@ -75,16 +75,12 @@ pub struct Accepted {
 
 impl Merge {
     /// A merge that already knows the `kept` records (by their place among `figures`).
-    pub fn with_kept(
-        kept: &[Kept],
-        figures: &[FigureFile],
-        corpus_tables: &HashMap<String, crate::discover::TableSet>,
-    ) -> Self {
+    pub fn with_kept(kept: &[Kept], figures: &Figures, corpus_tables: &TableIndex) -> Self {
         let mut m = Merge::default();
         for k in kept {
             let fp = fingerprint(&k.figid);
             let index = figures
-                .binary_search_by(|f| f.rel.as_str().cmp(&k.source_path))
+                .position(&k.source_path)
                 .map_or(u32::MAX, |i| i as u32);
             m.figids.insert(fp, Some(index));
             if k.inline {
@@ -106,13 +102,13 @@ impl Merge {
         batches: Batches,
         outcomes: Vec<Outcome>,
         indices: &[usize],
-        figures: &[FigureFile],
+        figures: &Figures,
     ) -> Result<Accepted> {
         let records = outcomes.len();
         let mut keep: Option<[Vec<bool>; 4]> = None;
         let mut offsets = [0usize; 4];
         for (&index, outcome) in indices.iter().zip(outcomes) {
-            let rel = figures[index].rel.clone();
+            let rel = figures.at(index).rel.to_owned();
             match outcome {
                 Outcome::Converted(c) => {
                     let fp = fingerprint(&c.figid);
@@ -122,7 +118,7 @@ impl Merge {
                         }
                         let first_path = figures
                             .get(first as usize)
-                            .map_or("an earlier load", |f| f.rel.as_str());
+                            .map_or("an earlier load", |f| f.rel);
                         self.rejected += 1;
                         self.rejects.push(Reject {
                             message: format!(
@@ -177,7 +173,7 @@ impl Merge {
         self.rejected += corpus.rejected_figures as u64;
         self.rejects.append(&mut corpus.rejects);
         let mut orphans: Vec<Reject> = Vec::new();
-        for (figid, set) in &corpus.tables {
+        for (figid, set) in corpus.tables.iter() {
             if self.figids.contains_key(&fingerprint(figid)) {
                 continue;
             }
@@ -258,7 +254,7 @@ mod tests {
             std::fs::write(dir.path().join("_data").join(t), "").unwrap();
         }
         let mut corpus = crate::discover::discover(dir.path()).unwrap();
-        let figures: Vec<FigureFile> = figures.iter().map(|f| FigureFile::new(*f)).collect();
+        let figures: Figures = figures.iter().copied().collect();
         let indices: Vec<usize> = (0..figures.len()).collect();
         let batches = Builders::default().finish().unwrap();
         let mut m = Merge::default();

@@ -21,7 +21,7 @@ pub use figure::DROPPED_KEYS;
 pub use yaml::{Ev, Events, MAX_ALIAS_NODES, MAX_DEPTH};
 
 use crate::batch::Builders;
-use crate::discover::{FigureFile, TableSet};
+use crate::discover::{FigureFile, TableIndex};
 use crate::error::{Problem, Reject};
 use crate::read::{read_text, split_front_matter};
 use crate::schema::Table;
@@ -38,7 +38,7 @@ pub trait Tables: Sync {
 pub struct DiskTables<'c> {
     /// The corpus root, which the index's paths are relative to.
     pub root: &'c Path,
-    pub index: &'c HashMap<String, TableSet>,
+    pub index: &'c TableIndex,
     pub max_bytes: u64,
 }
 
@@ -49,7 +49,11 @@ impl Tables for DiskTables<'_> {
     }
 
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
-        let file = self.index[figid].file(figid, kind).expect("rel() found it");
+        let file = self
+            .index
+            .get(figid)
+            .and_then(|set| set.file(figid, kind))
+            .expect("rel() found it");
         read_text(&file.path(self.root), self.max_bytes).map(Cow::Owned)
     }
 }
@@ -95,15 +99,15 @@ pub enum Outcome {
 /// Reads and decodes the figure file `file` of the corpus at `root` into `out`.
 pub fn decode_file(
     root: &Path,
-    file: &FigureFile,
+    file: FigureFile<'_>,
     tables: &dyn Tables,
     max_record_bytes: u64,
     out: &mut Builders,
 ) -> Outcome {
     match read_text(&file.path(root), max_record_bytes) {
-        Ok(text) => decode_text(&text, &file.rel, file.stem(), tables, out),
+        Ok(text) => decode_text(&text, file.rel, file.stem(), tables, out),
         Err(p) => Outcome::Rejected {
-            reject: p.into_reject(&file.rel),
+            reject: p.into_reject(file.rel),
             claim: file.stem().to_owned(),
         },
     }

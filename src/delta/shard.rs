@@ -95,7 +95,7 @@ impl Shard {
             return;
         }
         corpus.figures.retain(|f| self.owns(f.stem()));
-        corpus.tables.retain(|figid, _| self.owns(figid));
+        corpus.tables.retain(|figid| self.owns(figid));
         corpus.rejects.retain(|r| {
             let name = r.source_path.rsplit('/').next().unwrap_or(&r.source_path);
             self.owns(name.split('.').next().unwrap_or(name))

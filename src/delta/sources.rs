@@ -63,13 +63,18 @@ pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
         Option<std::path::PathBuf>,
         Option<String>,
     )> = Vec::new();
-    for f in &corpus.figures {
-        jobs.push((f.rel.clone(), KIND_FIGURE, Some(f.path(&corpus.root)), None));
+    for f in corpus.figures.iter() {
+        jobs.push((
+            f.rel.to_owned(),
+            KIND_FIGURE,
+            Some(f.path(&corpus.root)),
+            None,
+        ));
     }
-    for (figid, set) in &corpus.tables {
+    for (figid, set) in corpus.tables.iter() {
         for (_, file) in set.files(figid) {
             let path = file.path(&corpus.root);
-            jobs.push((file.rel, KIND_TABLE, Some(path), Some(figid.clone())));
+            jobs.push((file.rel, KIND_TABLE, Some(path), Some(figid.to_owned())));
         }
     }
     for r in &corpus.rejects {
@@ -130,7 +135,7 @@ pub fn plan(
     let Some(before) = before else {
         return Plan {
             decode: (0..corpus.figures.len()).collect(),
-            added: corpus.figures.iter().map(|f| f.rel.clone()).collect(),
+            added: corpus.figures.iter().map(|f| f.rel.to_owned()).collect(),
             full: true,
             ..Plan::default()
         };
@@ -159,10 +164,10 @@ pub fn plan(
         }
     }
     for (i, f) in corpus.figures.iter().enumerate() {
-        let r = &now[&f.rel];
-        match before.get(&f.rel) {
+        let r = &now[f.rel];
+        match before.get(f.rel) {
             None => {
-                plan.added.push(f.rel.clone());
+                plan.added.push(f.rel.to_owned());
                 plan.decode.push(i);
             }
             Some(b) => {
@@ -171,13 +176,13 @@ pub fn plan(
                 if clean {
                     plan.kept.push(Kept {
                         figid: b.figid.clone().expect("checked"),
-                        source_path: f.rel.clone(),
+                        source_path: f.rel.to_owned(),
                         inline: b.inline.unwrap_or(false),
                     });
                     continue;
                 }
                 if !same(r, b) || converted.is_some_and(|id| dirty_keys.contains(id)) {
-                    plan.changed.push(f.rel.clone());
+                    plan.changed.push(f.rel.to_owned());
                 }
                 plan.remove_figids.extend(b.figid.clone());
                 plan.decode.push(i);
@@ -278,7 +283,6 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, Sou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::FigureFile;
 
     fn row(path: &str, kind: &str, hash: &str, figid: Option<&str>) -> SourceRow {
         SourceRow {
@@ -293,7 +297,7 @@ mod tests {
 
     fn corpus(paths: &[&str]) -> Corpus {
         Corpus {
-            figures: paths.iter().map(|p| FigureFile::new(*p)).collect(),
+            figures: paths.iter().copied().collect(),
             ..Corpus::default()
         }
     }

@@ -4,7 +4,6 @@
 //! Entries that cannot be listed (symlink loops, permission errors) become `unreadable`
 //! rejects here; TSVs whose name fits no figure become `orphan_table` rejects later.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -12,44 +11,11 @@ use walkdir::WalkDir;
 use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
 
-/// One figure file to convert. The index of a corpus lives for the whole run, so it holds
-/// paths relative to the root only (a record costs ~100 bytes, not ~500).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FigureFile {
-    /// Path relative to the corpus root, `/`-separated: the `source_path` column.
-    pub rel: String,
-    /// The file's own path when `rel` cannot name it (a path that is not UTF-8).
-    lossy: Option<Box<Path>>,
-}
-
-impl FigureFile {
-    /// The figure file at `rel` under the corpus root.
-    pub fn new(rel: impl Into<String>) -> Self {
-        FigureFile {
-            rel: rel.into(),
-            lossy: None,
-        }
-    }
-
-    fn found(path: PathBuf, rel: String) -> Self {
-        FigureFile {
-            lossy: lossy(path),
-            rel,
-        }
-    }
-
-    /// Where the file is, for a corpus at `root`.
-    pub fn path(&self, root: &Path) -> PathBuf {
-        located(root, &self.rel, self.lossy.as_deref())
-    }
-
-    /// The file name without `.md`: the figid by convention, used to pair TSVs with a record
-    /// that was rejected before its figid was read.
-    pub fn stem(&self) -> &str {
-        let name = self.rel.rsplit('/').next().unwrap_or(&self.rel);
-        name.strip_suffix(".md").unwrap_or(name)
-    }
-}
+mod figures;
+mod tables;
+pub use figures::{FigureFile, Figures};
+use tables::TableIndexBuilder;
+pub use tables::{TableFile, TableIndex, TableSet};
 
 /// The path of a file found at `rel` under `root` (or at `lossy`, when `rel` cannot name it).
 fn located(root: &Path, rel: &str, lossy: Option<&Path>) -> PathBuf {
@@ -61,80 +27,14 @@ fn lossy(path: PathBuf) -> Option<Box<Path>> {
     path.to_str().is_none().then(|| path.into_boxed_path())
 }
 
-/// One `_data` TSV file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableFile {
-    /// Path relative to the corpus root, `/`-separated.
-    pub rel: String,
-    lossy: Option<Box<Path>>,
-}
-
-impl TableFile {
-    /// Where the file is, for a corpus at `root`.
-    pub fn path(&self, root: &Path) -> PathBuf {
-        located(root, &self.rel, self.lossy.as_deref())
-    }
-
-    fn found(path: PathBuf, rel: String) -> Self {
-        TableFile {
-            lossy: lossy(path),
-            rel,
-        }
-    }
-
-    /// The usual place of the `kind` table of `figid`.
-    fn canonical(figid: &str, kind: EntityKind) -> Self {
-        TableFile {
-            rel: format!("_data/{figid}{}", kind.tsv_suffix()),
-            lossy: None,
-        }
-    }
-}
-
-/// The TSVs of one figid. Nearly every TSV sits at `_data/<figid>-<kind>.tsv`: those are one
-/// bit each; only the rare others (subfolders, non-UTF-8 paths) are spelled out.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableSet {
-    canonical: u8,
-    other: Option<Box<[Option<TableFile>; 3]>>,
-}
-
-impl TableSet {
-    /// The `kind` table of `figid` (this set's key), if there is one.
-    pub fn file(&self, figid: &str, kind: EntityKind) -> Option<TableFile> {
-        if self.canonical & (1 << kind.index()) != 0 {
-            return Some(TableFile::canonical(figid, kind));
-        }
-        self.other.as_ref()?[kind.index()].clone()
-    }
-
-    /// Every table of `figid` (this set's key), in [`EntityKind::ALL`] order.
-    pub fn files<'s>(
-        &'s self,
-        figid: &'s str,
-    ) -> impl Iterator<Item = (EntityKind, TableFile)> + 's {
-        EntityKind::ALL
-            .into_iter()
-            .filter_map(move |kind| Some((kind, self.file(figid, kind)?)))
-    }
-
-    fn insert(&mut self, figid: &str, kind: EntityKind, file: TableFile) {
-        if file == TableFile::canonical(figid, kind) {
-            self.canonical |= 1 << kind.index();
-        } else {
-            self.other.get_or_insert_with(Default::default)[kind.index()] = Some(file);
-        }
-    }
-}
-
 /// What discovery found.
 #[derive(Debug, Default)]
 pub struct Corpus {
     pub root: PathBuf,
     /// Figure files in sorted `rel` order.
-    pub figures: Vec<FigureFile>,
+    pub figures: Figures,
     /// TSVs by the figid in their file name.
-    pub tables: HashMap<String, TableSet>,
+    pub tables: TableIndex,
     /// Rejects found while listing (unreadable entries, TSVs with unrecognised names).
     pub rejects: Vec<Reject>,
     /// How many of `rejects` are figure inputs (unreadable entries under `_figures`).
@@ -169,38 +69,45 @@ pub fn discover(root: &Path) -> Result<Corpus> {
     // it runs before any decoding can start.
     let data_dir = root.join("_data");
     let (figures, tables) = std::thread::scope(|s| {
-        let tables = data_dir
-            .is_dir()
-            .then(|| s.spawn(|| walk(root, &data_dir, "tsv", TableFile::found)));
-        let figures = walk(root, &figures_dir, "md", FigureFile::found);
+        let tables = data_dir.is_dir().then(|| {
+            s.spawn(|| {
+                let mut files = Vec::new();
+                let listing = walk(root, &data_dir, "tsv", |path, rel| {
+                    files.push(TableFile::found(path, rel))
+                });
+                listing.map(|l| (l, files))
+            })
+        });
+        let mut files = Figures::default();
+        let figures = walk(root, &figures_dir, "md", |path, rel| {
+            files.push(&rel, lossy(path))
+        })
+        .map(|l| (l, files));
         let tables = tables.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (figures, tables.transpose())
     });
-    let (mut figures, tables) = (figures?, tables?);
+    let ((mut figures, files), tables) = (figures?, tables?);
     let mut corpus = Corpus {
         root: root.to_path_buf(),
         rejected_figures: figures.unreadable,
         bytes: figures.bytes,
+        figures: files.sorted(),
         ..Corpus::default()
     };
     corpus.rejects.append(&mut figures.rejects);
-    // Paths are unique, so the order is total; `lossy` only breaks ties of lossy `rel`s.
-    figures
-        .files
-        .sort_unstable_by(|a, b| a.rel.cmp(&b.rel).then_with(|| a.lossy.cmp(&b.lossy)));
-    corpus.figures = figures.files;
-    corpus.figures.shrink_to_fit();
-    if let Some(mut tables) = tables {
+    if let Some((mut tables, mut files)) = tables {
         corpus.bytes += tables.bytes;
         corpus.rejects.append(&mut tables.rejects);
         // Indexed in directory-walk order (component by component), which decides the
         // winner when one figid has two tables of a kind in different folders.
-        tables.files.sort_unstable_by(|a, b| {
-            walk_order(&a.rel, &b.rel).then_with(|| a.lossy.cmp(&b.lossy))
+        files.sort_unstable_by(|a, b| {
+            walk_order(&a.rel, &b.rel).then_with(|| a.own_path().cmp(&b.own_path()))
         });
-        for file in tables.files {
-            index_table(&mut corpus, file);
+        let mut index = TableIndexBuilder::default();
+        for file in files {
+            index_table(&mut index, &mut corpus.rejects, file);
         }
+        corpus.tables = index.finish();
     }
     corpus.rejects.sort();
     Ok(corpus)
@@ -213,26 +120,25 @@ fn walk_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes().map(key).cmp(b.bytes().map(key))
 }
 
-/// What listing one folder found.
-struct Listing<T> {
-    files: Vec<T>,
+/// What listing one folder found, besides the files it handed on.
+struct Listing {
     rejects: Vec<Reject>,
     /// Entries that could not be listed.
     unreadable: usize,
     bytes: u64,
 }
 
-/// Walks `dir` for files ending in `.ext`, following symlinks, reporting unreadable entries.
+/// Walks `dir` for files ending in `.ext`, following symlinks, handing each to `found` (its
+/// path and its path relative to `root`) and reporting unreadable entries.
 /// Entries come in directory order; callers sort them (one sort of the whole list is far
 /// cheaper than walkdir's per-directory sort by file name).
-fn walk<T>(
+fn walk(
     root: &Path,
     dir: &Path,
     ext: &str,
-    found: impl Fn(PathBuf, String) -> T,
-) -> Result<Listing<T>> {
+    mut found: impl FnMut(PathBuf, String),
+) -> Result<Listing> {
     let mut listing = Listing {
-        files: Vec::new(),
         rejects: Vec::new(),
         unreadable: 0,
         bytes: 0,
@@ -246,7 +152,7 @@ fn walk<T>(
                 }
                 listing.bytes += path.metadata().map(|m| m.len()).unwrap_or(0);
                 let rel = relative(root, &path);
-                listing.files.push(found(path, rel));
+                found(path, rel);
             }
             Ok(_) => {}
             Err(err) => {
@@ -286,44 +192,40 @@ fn walk<T>(
 }
 
 /// Files `<figid>-genes.tsv` (etc.) under the figid; other names are orphans at once.
-fn index_table(corpus: &mut Corpus, file: TableFile) {
-    let name = file.rel.rsplit('/').next().unwrap_or(&file.rel).to_owned();
-    for kind in EntityKind::ALL {
-        if let Some(figid) = name
-            .strip_suffix(kind.tsv_suffix())
-            .filter(|f| !f.is_empty())
-        {
-            let set = corpus.tables.entry(figid.to_owned()).or_default();
-            if let Some(other) = set.file(figid, kind) {
-                // Two files for one figid and kind (in different folders of _data).
-                corpus.rejects.push(Reject {
-                    message: format!(
-                        "{}: another table of {} for figid '{figid}' is used instead: {}",
-                        file.rel,
-                        kind.key(),
-                        other.rel
-                    ),
-                    source_path: file.rel,
-                    line: None,
-                    field: None,
-                    kind: RejectKind::OrphanTable,
-                });
-            } else {
-                set.insert(figid, kind, file);
-            }
-            return;
-        }
-    }
-    corpus.rejects.push(Reject {
-        message: format!(
-            "{}: the file name does not end in -genes.tsv, -chemicals.tsv or -diseases.tsv, so it belongs to no figure",
-            file.rel
-        ),
-        source_path: file.rel,
-        line: None,
-        field: None,
-        kind: RejectKind::OrphanTable,
+fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: TableFile) {
+    let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    let named = EntityKind::ALL.into_iter().find_map(|kind| {
+        let figid = name.strip_suffix(kind.tsv_suffix())?;
+        (!figid.is_empty()).then(|| (kind, figid.to_owned()))
     });
+    let Some((kind, figid)) = named else {
+        rejects.push(Reject {
+            message: format!(
+                "{}: the file name does not end in -genes.tsv, -chemicals.tsv or -diseases.tsv, so it belongs to no figure",
+                file.rel
+            ),
+            source_path: file.rel,
+            line: None,
+            field: None,
+            kind: RejectKind::OrphanTable,
+        });
+        return;
+    };
+    if let Err((file, kept)) = index.add(&figid, kind, file) {
+        // Two files for one figid and kind (in different folders of _data).
+        rejects.push(Reject {
+            message: format!(
+                "{}: another table of {} for figid '{figid}' is used instead: {}",
+                file.rel,
+                kind.key(),
+                kept.rel
+            ),
+            source_path: file.rel,
+            line: None,
+            field: None,
+            kind: RejectKind::OrphanTable,
+        });
+    }
 }
 
 /// `path` relative to `root`, with `/` separators.
@@ -360,14 +262,24 @@ mod tests {
             fs::write(root.join("_data").join(f), "word\n").unwrap();
         }
         let c = discover(root).unwrap();
-        let rels: Vec<_> = c.figures.iter().map(|f| f.rel.as_str()).collect();
+        let rels: Vec<_> = c.figures.iter().map(|f| f.rel).collect();
         assert_eq!(rels, ["_figures/a.md", "_figures/b.md"]);
-        assert_eq!(c.figures[0].stem(), "a");
-        let genes = c.tables["a"].file("a", EntityKind::Genes).unwrap();
+        assert_eq!(c.figures.at(0).stem(), "a");
+        let genes = c
+            .tables
+            .get("a")
+            .unwrap()
+            .file("a", EntityKind::Genes)
+            .unwrap();
         assert_eq!(genes.rel, "_data/a-genes.tsv");
         assert_eq!(genes.path(root), root.join("_data/a-genes.tsv"));
-        assert!(c.tables["a-b"].file("a-b", EntityKind::Chemicals).is_some());
-        assert_eq!(c.figures[1].path(root), root.join("_figures/b.md"));
+        assert!(c
+            .tables
+            .get("a-b")
+            .unwrap()
+            .file("a-b", EntityKind::Chemicals)
+            .is_some());
+        assert_eq!(c.figures.at(1).path(root), root.join("_figures/b.md"));
         assert_eq!(c.rejects.len(), 1);
         assert_eq!(c.rejects[0].kind, RejectKind::OrphanTable);
         assert_eq!(c.inputs(), 2);
