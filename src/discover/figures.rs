@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::located;
+use super::packed::Packed;
+
 /// One figure file: a view into [`Figures`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FigureFile<'a> {
@@ -16,8 +19,7 @@ pub struct FigureFile<'a> {
 impl<'a> FigureFile<'a> {
     /// Where the file is, for a corpus at `root`.
     pub fn path(&self, root: &Path) -> PathBuf {
-        self.lossy
-            .map_or_else(|| root.join(self.rel), Path::to_path_buf)
+        located(root, self.rel, self.lossy)
     }
 
     /// The file name without `.md`: the figid by convention, used to pair TSVs with a record
@@ -31,10 +33,8 @@ impl<'a> FigureFile<'a> {
 /// Figure files in the order they were added (sorted by [`Figures::sorted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
-    /// Every `rel`, one after another.
-    names: String,
-    /// Where each `rel` ends in `names`.
-    ends: Vec<usize>,
+    /// Every `rel`, in order.
+    names: Packed,
     /// The own paths of the rare files whose `rel` cannot name them, by position, ascending.
     lossy: Vec<(usize, Box<Path>)>,
 }
@@ -43,33 +43,28 @@ impl Figures {
     /// Adds the file at `rel`; `lossy` is its own path when `rel` cannot name it.
     pub fn push(&mut self, rel: &str, lossy: Option<Box<Path>>) {
         if let Some(path) = lossy {
-            self.lossy.push((self.ends.len(), path));
+            self.lossy.push((self.names.len(), path));
         }
-        self.names.push_str(rel);
-        self.ends.push(self.names.len());
+        self.names.push(rel);
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.names.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.names.len() == 0
     }
 
     /// The file at position `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<FigureFile<'_>> {
-        let end = *self.ends.get(i)?;
-        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        let rel = self.names.get(i)?;
         let lossy = self
             .lossy
             .binary_search_by_key(&i, |(at, _)| *at)
             .ok()
             .map(|k| &*self.lossy[k].1);
-        Some(FigureFile {
-            rel: &self.names[start..end],
-            lossy,
-        })
+        Some(FigureFile { rel, lossy })
     }
 
     /// The file at position `i`; like slice indexing, `i` must be below [`Figures::len`].
@@ -84,18 +79,7 @@ impl Figures {
 
     /// The position of the file at `rel`, in a list sorted by [`Figures::sorted`].
     pub fn position(&self, rel: &str) -> Option<usize> {
-        let mut lo = 0;
-        let mut hi = self.len();
-        // `partition_point` by hand: positions are not a slice.
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.at(mid).rel < rel {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        (lo < self.len() && self.at(lo).rel == rel).then_some(lo)
+        self.names.find(rel)
     }
 
     /// The same files sorted by `rel` (then by own path, which only breaks ties of lossy
@@ -118,16 +102,13 @@ impl Figures {
     /// The files at `positions`, in that order, packed tight.
     fn select(self, positions: impl ExactSizeIterator<Item = usize>) -> Figures {
         let mut out = Figures {
-            names: String::with_capacity(self.names.len()),
-            ends: Vec::with_capacity(positions.len()),
+            names: Packed::with_capacity(positions.len(), self.names.bytes()),
             lossy: Vec::new(),
         };
         for i in positions {
             let f = self.at(i);
             out.push(f.rel, f.lossy.map(Box::from));
         }
-        out.names.shrink_to_fit();
-        out.ends.shrink_to_fit();
         out
     }
 }

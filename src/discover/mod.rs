@@ -12,6 +12,7 @@ use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
 
 mod figures;
+mod packed;
 mod tables;
 pub use figures::{FigureFile, Figures};
 use tables::TableIndexBuilder;

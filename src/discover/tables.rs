@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::packed::Packed;
 use super::{located, lossy};
 use crate::decode::EntityKind;
 
@@ -74,10 +75,8 @@ impl<'a> TableSet<'a> {
 /// TSVs by figid, in figid order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableIndex {
-    /// Every figid, one after another, sorted.
-    figids: String,
-    /// Where each figid ends in `figids`.
-    ends: Vec<usize>,
+    /// Every figid, sorted.
+    figids: Packed,
     /// Per figid: which tables are at their usual place (bit `kind.index()`).
     canonical: Vec<u8>,
     /// The tables found elsewhere, by figid position, ascending (rare).
@@ -87,25 +86,16 @@ pub struct TableIndex {
 impl TableIndex {
     /// Figids with at least one table.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.figids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.figids.len() == 0
     }
 
     /// The tables of `figid`, if it has any.
     pub fn get(&self, figid: &str) -> Option<TableSet<'_>> {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.figid(mid).cmp(figid) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.set(mid)),
-            }
-        }
-        None
+        self.figids.find(figid).map(|i| self.set(i))
     }
 
     /// Every figid with its tables, in figid order.
@@ -127,8 +117,7 @@ impl TableIndex {
     }
 
     fn figid(&self, i: usize) -> &str {
-        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
-        &self.figids[start..self.ends[i]]
+        self.figids.at(i)
     }
 
     fn set(&self, i: usize) -> TableSet<'_> {
@@ -147,8 +136,7 @@ impl TableIndex {
         if let Some(other) = other {
             self.other.push((self.len(), other));
         }
-        self.figids.push_str(figid);
-        self.ends.push(self.figids.len());
+        self.figids.push(figid);
         self.canonical.push(canonical);
     }
 }
@@ -192,8 +180,7 @@ impl TableIndexBuilder {
         let mut sets: Vec<_> = self.sets.into_iter().collect();
         sets.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut index = TableIndex {
-            figids: String::with_capacity(sets.iter().map(|(f, _)| f.len()).sum()),
-            ends: Vec::with_capacity(sets.len()),
+            figids: Packed::with_capacity(sets.len(), sets.iter().map(|(f, _)| f.len()).sum()),
             canonical: Vec::with_capacity(sets.len()),
             other: Vec::new(),
         };
