@@ -9,7 +9,9 @@
 //!
 //! Memory stays bounded however many items there are: at most `window` items are in flight
 //! (spawned and not yet merged), and when the lanes hold more than `window` items per lane
-//! the merging worker writes lane items itself instead of starting more work.
+//! the merging worker writes lane items itself instead of starting more work (or, when other
+//! workers are writing every lane that is behind, goes on decoding up to twice that; so at
+//! most `2 * window * lanes + window` lane items wait).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
@@ -46,7 +48,10 @@ struct Shared<'f, R, T, E, M> {
     /// Lane items queued and not yet consumed, over all lanes.
     queued: AtomicUsize,
     lane_error: Mutex<Option<E>>,
+    /// Work items spawned (each decides its index only when it starts: see `spawn_next`).
     spawned: AtomicUsize,
+    /// Indices taken by started work items.
+    started: AtomicUsize,
     failed: AtomicBool,
 }
 
@@ -91,6 +96,7 @@ where
         queued: AtomicUsize::new(0),
         lane_error: Mutex::new(None),
         spawned: AtomicUsize::new(0),
+        started: AtomicUsize::new(0),
         failed: AtomicBool::new(false),
     };
     pool.scope(|s| {
@@ -131,9 +137,12 @@ where
     if shared.failed.load(Ordering::Relaxed) {
         return;
     }
-    let i = shared.spawned.fetch_add(1, Ordering::Relaxed);
-    if i < shared.n {
+    if shared.spawned.fetch_add(1, Ordering::Relaxed) < shared.n {
+        // The index is taken when the item starts, not when it is spawned: rayon runs a
+        // worker's own tasks newest first, so indices fixed at spawn time would be decoded
+        // out of order, and the merge would wait on the oldest while the window fills.
         s.spawn(move |s| {
+            let i = shared.started.fetch_add(1, Ordering::Relaxed);
             let r = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(i)));
             lock(&shared.parked).insert(i, r);
             drain(s, shared);
@@ -156,8 +165,11 @@ where
             // so it will see ours.
             return;
         };
+        // Results merged whose follow-up work (the next item, the lane writes) is not spawned yet.
+        let mut merged = 0;
         while let Some(r) = lock(&shared.parked).remove(&m.next) {
             m.next += 1;
+            merged += 1;
             if m.error.is_none() && !shared.failed.load(Ordering::Relaxed) {
                 let outcome = match r {
                     Ok(r) => (m.merge)(r),
@@ -171,30 +183,66 @@ where
                     }
                 }
             }
-            // Backpressure: while the lanes are far behind, write instead of decoding more.
-            while shared.queued.load(Ordering::Acquire) > shared.window * shared.lanes.len() {
-                let (busiest, len) = (0..shared.lanes.len())
-                    .map(|l| (l, lock(&shared.lanes[l].queue).len()))
-                    .max_by_key(|&(_, len)| len)
-                    .unwrap_or((0, 0));
-                if len == 0 {
-                    // The excess is being consumed right now, at most an item per lane.
-                    break;
-                }
-                consume(shared, busiest, true);
-            }
-            spawn_next(s, shared);
-            // Spawned last so this worker (rayon runs its newest task first) writes the
-            // batches it just merged while they are in cache; idle workers steal the work.
-            for l in 0..shared.lanes.len() {
-                s.spawn(move |_| consume(shared, l, false));
+            if shared.queued.load(Ordering::Acquire) > bound(shared) {
+                // Far behind: write before merging more, with the merger let go, so the other
+                // workers can merge what they finish meanwhile instead of running out of work.
+                break;
             }
         }
         let next = m.next;
         drop(m);
+        backpressure(shared);
+        for _ in 0..merged {
+            spawn_next(s, shared);
+        }
+        if merged > 0 {
+            // Spawned last so this worker (rayon runs its newest task first) writes the
+            // batches it just merged while they are in cache; idle workers steal the work.
+            for l in 0..shared.lanes.len() {
+                s.spawn(move |_| {
+                    consume(shared, l, false);
+                });
+            }
+        }
         if !lock(&shared.parked).contains_key(&next) {
             return;
         }
+    }
+}
+
+/// Lane items that may wait, over all lanes, before merging workers write instead of decoding.
+fn bound<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) -> usize {
+    shared.window * shared.lanes.len()
+}
+
+/// While the lanes are far behind, writes instead of decoding more: the longest queue that no
+/// other worker is writing. When every backlogged lane is being written already, this worker
+/// goes on decoding (waiting would leave its core idle for the length of a row-group flush),
+/// unless the backlog has reached twice the bound: then it waits for the longest queue.
+fn backpressure<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) {
+    let bound = bound(shared);
+    loop {
+        let queued = shared.queued.load(Ordering::Acquire);
+        if queued <= bound {
+            return;
+        }
+        let mut backlog: Vec<(usize, usize)> = (0..shared.lanes.len())
+            .map(|l| (lock(&shared.lanes[l].queue).len(), l))
+            .filter(|&(len, _)| len > 0)
+            .collect();
+        // Longest first; the lowest lane first among equals.
+        backlog.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let Some(&(_, busiest)) = backlog.first() else {
+            // The excess is being consumed right now, at most an item per lane.
+            return;
+        };
+        if backlog.iter().any(|&(_, l)| consume(shared, l, false)) {
+            continue;
+        }
+        if queued <= 2 * bound {
+            return;
+        }
+        consume(shared, busiest, true);
     }
 }
 
@@ -209,10 +257,11 @@ fn enqueue<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, items: Vec<T>) {
 }
 
 /// Consumes lane `l`'s queued items in order, if no other worker is doing it already (or,
-/// with `wait`, after the worker that is has finished).
-fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) {
+/// with `wait`, after the worker that is has finished). Says whether it consumed any.
+fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) -> bool {
     let lane = &shared.lanes[l];
     let mut wait = wait;
+    let mut consumed = false;
     loop {
         let mut consumer = if wait {
             wait = false;
@@ -221,10 +270,11 @@ fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) {
             match lane.consumer.try_lock() {
                 Ok(c) => c,
                 // The worker holding it re-checks the queue after letting go.
-                Err(_) => return,
+                Err(_) => return consumed,
             }
         };
         while let Some(item) = lock(&lane.queue).pop_front() {
+            consumed = true;
             if !shared.failed.load(Ordering::Relaxed) {
                 if let Err(e) = (consumer)(item) {
                     lock(&shared.lane_error).get_or_insert(e);
@@ -235,7 +285,7 @@ fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) {
         }
         drop(consumer);
         if lock(&lane.queue).is_empty() {
-            return;
+            return consumed;
         }
     }
 }
@@ -313,7 +363,8 @@ mod tests {
 
     #[test]
     fn a_slow_lane_holds_back_new_work() {
-        // Lane 0 is slow; with a window of 2, no more than a few items may wait for it.
+        // Lane 0 is slow; with a window of 2, no more than twice the bound (2 items per
+        // lane) plus the window may wait for it, not the 200 items of the run.
         let waiting = AtomicUsize::new(0);
         let most = AtomicUsize::new(0);
         let lanes: Vec<LaneFn<'_, usize, String>> = vec![Box::new(|_| {
@@ -336,7 +387,7 @@ mod tests {
         )
         .unwrap();
         let most = most.into_inner();
-        assert!(most <= 2 + 2, "{most} items waited for the slow lane");
+        assert!(most <= 2 * 2 + 2, "{most} items waited for the slow lane");
     }
 
     #[test]
@@ -402,6 +453,27 @@ mod tests {
         );
         assert_eq!(r.unwrap_err(), "disk full at 7");
         assert!(started.into_inner() < 1000, "work went on after the error");
+    }
+
+    #[test]
+    fn items_start_in_index_order() {
+        // With one worker nothing runs at once, so the start order is the order the pool
+        // picked the items; rayon runs a worker's newest task first, which must not reorder
+        // them (the merge would wait on the oldest while the window filled up).
+        let started = Mutex::new(Vec::new());
+        let lanes: Vec<LaneFn<'_, usize, String>> = vec![Box::new(|_| Ok(()))];
+        ordered_map(
+            &pool(1),
+            50,
+            8,
+            &|i| lock(&started).push(i),
+            &|m| m,
+            |()| Ok(vec![0]),
+            lanes,
+        )
+        .unwrap();
+        let started = started.into_inner().unwrap();
+        assert_eq!(started, (0..50).collect::<Vec<_>>());
     }
 
     #[test]
