@@ -88,11 +88,7 @@ pub fn decode_corpus(
             kept,
         } => (subset, Merge::with_kept(kept, figures, &corpus.tables)),
     };
-    let tables_on_disk = DiskTables {
-        root: &corpus.root,
-        index: &corpus.tables,
-        max_bytes: opts.max_record_bytes,
-    };
+    let tables_on_disk = DiskTables::new(&corpus.root, &corpus.tables, opts.max_record_bytes);
     let chunks: Vec<&[usize]> = indices.chunks(opts.batch_records).collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
@@ -110,7 +106,7 @@ pub fn decode_corpus(
         opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
         &|i| {
             let files = chunks[i].iter().map(|&f| figures.at(f));
-            decode_chunk(files, &tables_on_disk, opts.max_record_bytes).map(|(b, o)| (i, b, o))
+            decode_chunk(files, &tables_on_disk).map(|(b, o)| (i, b, o))
         },
         &|panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
         |decoded| {
@@ -122,7 +118,9 @@ pub fn decode_corpus(
         lanes,
     )?;
     progress.finish();
-    let merged = merge.finish(corpus);
+    let bytes_read = tables_on_disk.bytes_read();
+    let mut merged = merge.finish(corpus);
+    merged.bytes_read = bytes_read;
     rejects.write(&rejects_batch(&merged.rejects)?)?;
     Ok(merged)
 }
@@ -142,11 +140,10 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     let staging = Staging::begin(&opts.output)?;
     let mut writers = TableWriters::create(&staging.dir(), corpus.inputs() as u64, &opts.write)?;
     let inputs = corpus.inputs() as u64;
-    let input_bytes = corpus.bytes;
     let merged = decode_corpus(&mut corpus, Selection::All, opts, &mut writers)?;
     let outputs = writers.close()?;
 
-    let mut summary = Summary::new(inputs, &merged, input_bytes);
+    let mut summary = Summary::new(inputs, &merged, merged.bytes_read);
     for (table, out) in outputs {
         summary.tables.insert(table.name().to_owned(), out);
     }
@@ -159,13 +156,10 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
 /// Decodes a chunk of figure files into one batch per data table.
 fn decode_chunk<'f>(
     files: impl Iterator<Item = FigureFile<'f>>,
-    tables: &DiskTables<'_>,
-    max_record_bytes: u64,
+    disk: &DiskTables<'_>,
 ) -> Result<(Batches, Vec<Outcome>)> {
     let mut builders = Builders::default();
-    let outcomes = files
-        .map(|f| decode_file(tables.root, f, tables, max_record_bytes, &mut builders))
-        .collect();
+    let outcomes = files.map(|f| decode_file(f, disk, &mut builders)).collect();
     Ok((builders.finish()?, outcomes))
 }
 

@@ -65,6 +65,8 @@ pub struct Merged {
     pub rejected: u64,
     /// See [`Merge::displaced`].
     pub displaced: Vec<String>,
+    /// Bytes of the figure files and TSVs the run read (set by the run, not the merge).
+    pub bytes_read: u64,
 }
 
 /// What to keep of a decoded chunk.
@@ -198,6 +200,7 @@ impl Merge {
             converted: self.converted,
             rejected: self.rejected,
             displaced: self.displaced,
+            bytes_read: 0,
         }
     }
 }

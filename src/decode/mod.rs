@@ -15,6 +15,7 @@ mod yaml;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use entities::EntityKind;
 pub use figure::DROPPED_KEYS;
@@ -34,12 +35,39 @@ pub trait Tables: Sync {
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem>;
 }
 
-/// The `_data` TSVs of a corpus on disk.
+/// The `_data` TSVs of a corpus on disk, and the reading of its figure files: every file is
+/// read through [`DiskTables::read`], which counts the bytes.
 pub struct DiskTables<'c> {
     /// The corpus root, which the index's paths are relative to.
-    pub root: &'c Path,
-    pub index: &'c TableIndex,
-    pub max_bytes: u64,
+    root: &'c Path,
+    index: &'c TableIndex,
+    max_bytes: u64,
+    /// Bytes of the files read so far (all threads).
+    read: AtomicU64,
+}
+
+impl<'c> DiskTables<'c> {
+    /// The corpus at `root` with its TSV index; files over `max_bytes` are refused.
+    pub fn new(root: &'c Path, index: &'c TableIndex, max_bytes: u64) -> Self {
+        DiskTables {
+            root,
+            index,
+            max_bytes,
+            read: AtomicU64::new(0),
+        }
+    }
+
+    /// Reads the file at `path` as text, counting its bytes.
+    pub fn read(&self, path: &Path) -> Result<String, Problem> {
+        let text = read_text(path, self.max_bytes)?;
+        self.read.fetch_add(text.len() as u64, Ordering::Relaxed);
+        Ok(text)
+    }
+
+    /// Bytes of the figure files and TSVs read so far (of the text each decoded into).
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
 }
 
 impl Tables for DiskTables<'_> {
@@ -54,7 +82,7 @@ impl Tables for DiskTables<'_> {
             .get(figid)
             .and_then(|set| set.file(figid, kind))
             .expect("rel() found it");
-        read_text(&file.path(self.root), self.max_bytes).map(Cow::Owned)
+        self.read(&file.path(self.root)).map(Cow::Owned)
     }
 }
 
@@ -96,16 +124,10 @@ pub enum Outcome {
     },
 }
 
-/// Reads and decodes the figure file `file` of the corpus at `root` into `out`.
-pub fn decode_file(
-    root: &Path,
-    file: FigureFile<'_>,
-    tables: &dyn Tables,
-    max_record_bytes: u64,
-    out: &mut Builders,
-) -> Outcome {
-    match read_text(&file.path(root), max_record_bytes) {
-        Ok(text) => decode_text(&text, file.rel, file.stem(), tables, out),
+/// Reads and decodes the figure file `file` of the corpus on `disk` into `out`.
+pub fn decode_file(file: FigureFile<'_>, disk: &DiskTables<'_>, out: &mut Builders) -> Outcome {
+    match disk.read(&file.path(disk.root)) {
+        Ok(text) => decode_text(&text, file.rel, file.stem(), disk, out),
         Err(p) => Outcome::Rejected {
             reject: p.into_reject(file.rel),
             claim: file.stem().to_owned(),

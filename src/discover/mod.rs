@@ -40,7 +40,9 @@ pub struct Corpus {
     pub rejects: Vec<Reject>,
     /// How many of `rejects` are figure inputs (unreadable entries under `_figures`).
     pub rejected_figures: usize,
-    /// Bytes of all figure and TSV files found.
+    /// Bytes of the corpus files read. Listing leaves it 0: a stat per file would take about
+    /// half of the listing's time, and the file is stat'ed again when it is read. Filled by
+    /// whoever reads the files (the Delta load's hashing pass; the conversion counts its reads).
     pub bytes: u64,
 }
 
@@ -91,13 +93,11 @@ pub fn discover(root: &Path) -> Result<Corpus> {
     let mut corpus = Corpus {
         root: root.to_path_buf(),
         rejected_figures: figures.unreadable,
-        bytes: figures.bytes,
         figures: files.sorted(),
         ..Corpus::default()
     };
     corpus.rejects.append(&mut figures.rejects);
     if let Some((mut tables, mut files)) = tables {
-        corpus.bytes += tables.bytes;
         corpus.rejects.append(&mut tables.rejects);
         // Indexed in directory-walk order (component by component), which decides the
         // winner when one figid has two tables of a kind in different folders.
@@ -126,7 +126,6 @@ struct Listing {
     rejects: Vec<Reject>,
     /// Entries that could not be listed.
     unreadable: usize,
-    bytes: u64,
 }
 
 /// Walks `dir` for files ending in `.ext`, following symlinks, handing each to `found` (its
@@ -142,7 +141,6 @@ fn walk(
     let mut listing = Listing {
         rejects: Vec::new(),
         unreadable: 0,
-        bytes: 0,
     };
     for entry in WalkDir::new(dir).follow_links(true) {
         match entry {
@@ -151,7 +149,6 @@ fn walk(
                 if path.extension().and_then(|x| x.to_str()) != Some(ext) {
                     continue;
                 }
-                listing.bytes += path.metadata().map(|m| m.len()).unwrap_or(0);
                 let rel = relative(root, &path);
                 found(path, rel);
             }
