@@ -90,22 +90,24 @@ impl Figures {
             let (fa, fb) = (self.at(a), self.at(b));
             fa.rel.cmp(fb.rel).then_with(|| fa.lossy.cmp(&fb.lossy))
         });
-        self.select(order.into_iter())
+        self.select(&order)
     }
 
     /// Keeps only the files for which `keep` is true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(FigureFile<'_>) -> bool) {
         let kept: Vec<usize> = (0..self.len()).filter(|&i| keep(self.at(i))).collect();
-        *self = std::mem::take(self).select(kept.into_iter());
+        *self = std::mem::take(self).select(&kept);
     }
 
-    /// The files at `positions`, in that order, packed tight.
-    fn select(self, positions: impl ExactSizeIterator<Item = usize>) -> Figures {
+    /// The files at `positions`, in that order, packed tight: the buffer is sized to the
+    /// kept names, so a shard that keeps a few of many files does not hold the whole list's.
+    fn select(self, positions: &[usize]) -> Figures {
+        let bytes = positions.iter().map(|&i| self.names.at(i).len()).sum();
         let mut out = Figures {
-            names: Packed::with_capacity(positions.len(), self.names.bytes()),
+            names: Packed::with_capacity(positions.len(), bytes),
             lossy: Vec::new(),
         };
-        for i in positions {
+        for &i in positions {
             let f = self.at(i);
             out.push(f.rel, f.lossy.map(Box::from));
         }
@@ -171,6 +173,19 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert_eq!(f.at(0).path(Path::new("/r")), Path::new("/raw/b"));
         assert_eq!(f.at(1).rel, "_figures/c.md");
+    }
+
+    #[test]
+    fn retain_holds_room_for_the_kept_files_only() {
+        let rels: Vec<String> = (0..1000)
+            .map(|i| format!("_figures/PMC{i:07}__g.md"))
+            .collect();
+        let mut f: Figures = rels.iter().map(String::as_str).collect();
+        f = f.sorted();
+        f.retain(|x| x.rel.ends_with("7__g.md"));
+        assert_eq!(f.len(), 100);
+        let (bytes, ends) = f.names.capacity();
+        assert_eq!((bytes, ends), (100 * rels[0].len(), 100));
     }
 
     proptest::proptest! {

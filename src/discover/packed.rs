@@ -24,13 +24,20 @@ impl Packed {
         self.ends.push(self.bytes.len());
     }
 
-    pub fn len(&self) -> usize {
-        self.ends.len()
+    /// Frees the room the list grew past its contents.
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
-    /// Total bytes of the strings.
-    pub fn bytes(&self) -> usize {
-        self.bytes.len()
+    /// Room held: bytes of the buffer, entries of the offsets (tests of the shrinking).
+    #[cfg(test)]
+    pub fn capacity(&self) -> (usize, usize) {
+        (self.bytes.capacity(), self.ends.capacity())
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
     }
 
     /// String `i`, if there is one.
@@ -71,7 +78,7 @@ mod tests {
         for s in ["", "a", "bc"] {
             p.push(s);
         }
-        assert_eq!((p.len(), p.bytes()), (3, 3));
+        assert_eq!(p.len(), 3);
         assert_eq!([p.at(0), p.at(1), p.at(2)], ["", "a", "bc"]);
         assert_eq!(p.get(3), None);
         assert_eq!(

@@ -113,6 +113,9 @@ impl TableIndex {
                 kept.push(self.figid(i), self.canonical[i], other);
             }
         }
+        // Grown by doubling: give the slack back, the index lives for the whole run.
+        kept.figids.shrink_to_fit();
+        kept.canonical.shrink_to_fit();
         *self = kept;
     }
 
@@ -252,6 +255,10 @@ mod tests {
         assert!(index.get("c").is_none());
         index.retain(|f| f == "a");
         assert_eq!(index.len(), 1);
+        assert_eq!(
+            (index.figids.capacity(), index.canonical.capacity()),
+            ((1, 1), 1)
+        );
         let kept = index
             .get("a")
             .unwrap()
