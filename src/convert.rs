@@ -118,9 +118,7 @@ pub fn decode_corpus(
         lanes,
     )?;
     progress.finish();
-    let bytes_read = tables_on_disk.bytes_read();
-    let mut merged = merge.finish(corpus);
-    merged.bytes_read = bytes_read;
+    let merged = merge.finish(corpus, tables_on_disk.bytes_read());
     rejects.write(&rejects_batch(&merged.rejects)?)?;
     Ok(merged)
 }
@@ -143,7 +141,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     let merged = decode_corpus(&mut corpus, Selection::All, opts, &mut writers)?;
     let outputs = writers.close()?;
 
-    let mut summary = Summary::new(inputs, &merged, merged.bytes_read);
+    let mut summary = Summary::new(inputs, &merged);
     for (table, out) in outputs {
         summary.tables.insert(table.name().to_owned(), out);
     }

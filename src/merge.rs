@@ -65,7 +65,8 @@ pub struct Merged {
     pub rejected: u64,
     /// See [`Merge::displaced`].
     pub displaced: Vec<String>,
-    /// Bytes of the figure files and TSVs the run read (set by the run, not the merge).
+    /// Bytes of the figure files and TSVs the run read (counted by the reader, see
+    /// [`Merge::finish`]).
     pub bytes_read: u64,
 }
 
@@ -170,8 +171,8 @@ impl Merge {
     }
 
     /// Adds the rejects found while listing and the TSVs no record claimed, and returns every
-    /// reject sorted by path.
-    pub fn finish(mut self, corpus: &mut Corpus) -> Merged {
+    /// reject sorted by path, with `bytes_read`, the bytes the run's reader counted.
+    pub fn finish(mut self, corpus: &mut Corpus, bytes_read: u64) -> Merged {
         self.rejected += corpus.rejected_figures as u64;
         self.rejects.append(&mut corpus.rejects);
         let mut orphans: Vec<Reject> = Vec::new();
@@ -200,7 +201,7 @@ impl Merge {
             converted: self.converted,
             rejected: self.rejected,
             displaced: self.displaced,
-            bytes_read: 0,
+            bytes_read,
         }
     }
 }
@@ -263,7 +264,7 @@ mod tests {
         let mut m = Merge::default();
         let accepted = m.accept(batches, outcomes, &indices, &figures).unwrap();
         assert_eq!(accepted.records, figures.len());
-        m.finish(&mut corpus)
+        m.finish(&mut corpus, 0)
     }
 
     fn kinds(m: &Merged) -> Vec<(&str, RejectKind)> {

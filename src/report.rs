@@ -67,12 +67,12 @@ pub struct Summary {
 
 impl Summary {
     /// The counts of a finished merge over `inputs` figure files.
-    pub fn new(inputs: u64, merged: &crate::merge::Merged, input_bytes: u64) -> Self {
+    pub fn new(inputs: u64, merged: &crate::merge::Merged) -> Self {
         let mut s = Summary {
             inputs,
             converted: merged.converted,
             rejected: merged.rejected,
-            input_bytes,
+            input_bytes: merged.bytes_read,
             ..Summary::default()
         };
         for r in &merged.rejects {
