@@ -131,7 +131,7 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     register_object_stores();
     let mut corpus = discover(&opts.convert.input)?;
     opts.shard.restrict(&mut corpus);
-    let now = sources::scan(&mut corpus)?;
+    let now = sources::scan(&corpus)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -166,11 +166,7 @@ fn root_url(table: &str) -> Result<Url> {
     Ok(url)
 }
 
-async fn run(
-    opts: &LoadOptions,
-    corpus: &mut Corpus,
-    now: &BTreeMap<String, SourceRow>,
-) -> Result<LoadSummary> {
+async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Result<LoadSummary> {
     let root = root_url(&opts.table)?;
     let mut targets = Vec::with_capacity(Table::ALL.len() + 1);
     for t in Table::ALL {
@@ -202,13 +198,13 @@ async fn run(
         }
         Some(sources::rows_from_batches(&batches)?)
     };
-    let mut plan = sources::plan(corpus, now, before.as_ref());
+    let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
     let mut summary = LoadSummary {
         table: opts.table.clone(),
         shard: opts.shard.to_string(),
         load: seen + 1,
         inputs: corpus.inputs() as u64,
-        input_bytes: corpus.bytes,
+        input_bytes: now.bytes,
         dry_run: opts.dry_run,
         full: plan.full,
         ..LoadSummary::default()
@@ -240,7 +236,7 @@ async fn run(
     if !decoded.displaced.is_empty() && !plan.full {
         // A new record sorting before a kept one takes its figid: only a full rebuild
         // judges that as a full run would.
-        plan = sources::plan(corpus, now, None);
+        plan = sources::plan(corpus, &now.rows, None);
         decoded = decode(opts, corpus, &plan, &work.dir.join("full"))?;
     }
     summary.full = plan.full;
@@ -263,7 +259,7 @@ async fn run(
         .map(|k| (k.source_path.clone(), (k.figid.clone(), k.inline)))
         .collect();
     state_rows.extend(decoded.converted.clone());
-    let state_batch = sources::state_batch(now, &state_rows, summary.load)?;
+    let state_batch = sources::state_batch(&now.rows, &state_rows, summary.load)?;
     let state_file = work.dir.join("state.parquet");
     write_parquet(&state_file, &state_batch)?;
 

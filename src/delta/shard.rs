@@ -106,7 +106,6 @@ impl Shard {
             .iter()
             .filter(|r| r.source_path.starts_with("_figures/"))
             .count();
-        corpus.bytes = 0; // recomputed by the hashing pass, which reads every owned file
     }
 }
 

@@ -55,8 +55,16 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-/// The corpus now: every owned file with its kind, hash and (for TSVs) figid key.
-pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
+/// The corpus now, as the hashing pass read it.
+pub struct Scan {
+    /// Every owned file by path, with its kind, hash and (for TSVs) figid key.
+    pub rows: BTreeMap<String, SourceRow>,
+    /// Bytes of the files hashed.
+    pub bytes: u64,
+}
+
+/// Reads and hashes every owned file of `corpus`.
+pub fn scan(corpus: &Corpus) -> Result<Scan> {
     let mut jobs: Vec<(
         String,
         &'static str,
@@ -100,11 +108,12 @@ pub fn scan(corpus: &mut Corpus) -> Result<BTreeMap<String, SourceRow>> {
             (row, bytes)
         })
         .collect();
-    corpus.bytes = hashed.iter().map(|(_, b)| b).sum();
-    Ok(hashed
+    let bytes = hashed.iter().map(|(_, b)| b).sum();
+    let rows = hashed
         .into_iter()
         .map(|(r, _)| (r.source_path.clone(), r))
-        .collect())
+        .collect();
+    Ok(Scan { rows, bytes })
 }
 
 /// What a load must do.

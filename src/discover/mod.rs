@@ -40,10 +40,6 @@ pub struct Corpus {
     pub rejects: Vec<Reject>,
     /// How many of `rejects` are figure inputs (unreadable entries under `_figures`).
     pub rejected_figures: usize,
-    /// Bytes of the corpus files read. Listing leaves it 0: a stat per file would take about
-    /// half of the listing's time, and the file is stat'ed again when it is read. Filled by
-    /// whoever reads the files (the Delta load's hashing pass; the conversion counts its reads).
-    pub bytes: u64,
 }
 
 impl Corpus {
