@@ -51,7 +51,9 @@ pub enum Error {
     /// A pipeline file could not be read or parsed.
     #[error("cannot read pipeline file {path}: {reason}")]
     Pipeline { path: PathBuf, reason: String },
-    /// A bug: a worker panicked. Reported instead of hanging or losing records silently.
+    /// Something that should not happen and that no input or option can cause: a worker
+    /// panicked (a bug), the I/O runtime could not start, a table the tool wrote lacks a column
+    /// it needs. Reported instead of hanging or losing records silently.
     #[error("internal error: {0}")]
     Internal(String),
     /// A Delta table could not be read, created or committed.

@@ -2,10 +2,11 @@
 //! `_manifest.json` written last into the output.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 use crate::options::ConvertOptions;
@@ -23,10 +24,16 @@ impl Progress {
             return Progress(None);
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} records  {per_sec}  ETA {eta}")
-                .expect("static template"),
-        );
+        // indicatif's own `{per_sec}` prints `26079.0122/s`; whole records with separators
+        // read at a glance.
+        let style = ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} records  {rate}  ETA {eta}",
+        )
+        .expect("static template")
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{} records/s", thousands(state.per_sec() as u64));
+        });
+        bar.set_style(style);
         Progress(Some(bar))
     }
 
@@ -43,6 +50,19 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// `n` with a comma between thousands (`26079` → `26,079`), as people read counts.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The outcome of a run: counts, rows per table, timings.
@@ -97,25 +117,25 @@ impl Summary {
     /// The human summary printed at the end of a run.
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{} inputs: {} converted, {} rejected in {:.2} s ({:.0} records/s, {:.1} MB/s)\n",
-            self.inputs,
-            self.converted,
-            self.rejected,
+            "{} inputs: {} converted, {} rejected in {:.2} s ({} records/s, {:.1} MB/s)\n",
+            thousands(self.inputs),
+            thousands(self.converted),
+            thousands(self.rejected),
             self.total_seconds,
-            self.records_per_second(),
+            thousands(self.records_per_second().round() as u64),
             self.input_bytes as f64 / 1e6 / self.total_seconds.max(1e-9),
         );
         if !self.rejects_by_kind.is_empty() {
             let kinds: Vec<String> = self
                 .rejects_by_kind
                 .iter()
-                .map(|(k, n)| format!("{k} {n}"))
+                .map(|(k, n)| format!("{k} {}", thousands(*n)))
                 .collect();
             s.push_str(&format!("rejects: {}\n", kinds.join(", ")));
         }
         let rows: Vec<String> = Table::ALL
             .iter()
-            .map(|t| format!("{} {}", t.name(), self.rows(*t)))
+            .map(|t| format!("{} {}", t.name(), thousands(self.rows(*t))))
             .collect();
         s.push_str(&format!("rows: {}\n", rows.join(", ")));
         s
@@ -169,4 +189,18 @@ pub fn manifest_json(summary: &Summary, opts: &ConvertOptions) -> String {
         ]),
     };
     serde_json::to_string_pretty(&m).expect("the manifest serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(26_079), "26,079");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

@@ -91,8 +91,9 @@ impl<'a> Lines<'a> {
         self.lines[i].trim_start_matches(' ').is_empty()
     }
 
-    /// Index of the next non-blank line (not consumed); `None` at the end or on a comment
-    /// or directive line, which are outside the subset (the caller then gives up).
+    /// Index of the next non-blank line (not consumed); `None` at the end of the front
+    /// matter. Comment and directive lines are returned like any other: the key and scalar
+    /// checks refuse their `#` / `%` start, and the caller then gives up on the fast path.
     fn peek_content(&self) -> Option<usize> {
         let mut i = self.next;
         while i < self.lines.len() && self.is_blank(i) {
