@@ -11,7 +11,8 @@
 # when it is absent.
 #
 # Environment: PYTHON (interpreter to make the venv with, default python3),
-# CARGO_TARGET_DIR (respected, default <repo>/target).
+# CARGO_TARGET_DIR (respected, default <repo>/target), PFOCR_ETL_FEATURES (cargo features
+# to test, default `delta`: the Delta Lake loads are tested too).
 set -euo pipefail
 
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -44,23 +45,37 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     fi
 fi
 want_hash="$( { hash_file "$REQS"; "$VENV/bin/python" -c 'import sys;print(sys.version)'; } | tr '\n' ' ')"
+# The wheels download while cargo compiles (the Rust tests do not need them); the install is
+# waited for before the interop tests.
+PIP_LOG="$REPO/target/py-venv-install.log"
+pip_pid=""
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$want_hash" ]]; then
-    step "installing $REQS into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
-    printf '%s' "$want_hash" >"$STAMP"
+    step "installing $REQS into $VENV in the background (log: $PIP_LOG)"
+    ( "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS" \
+        && printf '%s' "$want_hash" >"$STAMP" ) >"$PIP_LOG" 2>&1 &
+    pip_pid=$!
 else
     echo "python requirements up to date ($VENV)"
 fi
 
 # --- Rust -----------------------------------------------------------------------------
-step "cargo test --release"
-cargo test --release
+# One build serves everything: `cargo test` compiles the library, the test binaries and the
+# `pfocr-etl` binary (which the integration tests drive) with one feature set, and the interop
+# tests below use that same binary. A separate `cargo build --release` would build the
+# dependency tree a second time (dev-dependencies switch on other features).
+FEATURES="${PFOCR_ETL_FEATURES:-delta}"
+step "cargo test --release --features $FEATURES"
+cargo test --release --features "$FEATURES"
 
-step "cargo build --release"
-cargo build --release
 BIN="$TARGET_DIR/release/pfocr-etl"
 if [[ ! -x "$BIN" ]]; then
-    echo "error: $BIN not found after cargo build --release" >&2
+    echo "error: $BIN not found after cargo test --release" >&2
+    exit 2
+fi
+
+if [[ -n "$pip_pid" ]] && ! wait "$pip_pid"; then
+    cat "$PIP_LOG" >&2
+    echo "error: installing $REQS failed" >&2
     exit 2
 fi
 
