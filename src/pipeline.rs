@@ -88,6 +88,12 @@ pub fn load(path: &Path) -> Result<Job> {
             });
             Ok(Job::Load(opts, load))
         }
+        #[cfg(not(feature = "delta"))]
+        (None, Some(_)) => Err(err(
+            "`table:` asks for a Delta Lake load, and this pfocr-etl was built without Delta \
+             support; build it with `cargo build --release --features delta`"
+                .to_owned(),
+        )),
         _ => Err(err(
             "give either `output:` (a directory of Parquet files) or `table:` (Delta tables), not both or neither"
                 .to_owned(),

@@ -8,7 +8,7 @@ client a user would use. What the tests assert is the output contract
 (`../shared/SCHEMA.md`, schema version 1) and each corpus's `EXPECTED.json`.
 
 The binary is `$PFOCR_ETL_BIN` when set, else `<target>/release/pfocr-etl`, built with
-`cargo build --release` when missing. Run everything with `tests/run_all.sh`.
+`cargo build --release --features delta` when missing. Run everything with `tests/run_all.sh`.
 """
 
 from __future__ import annotations
@@ -189,10 +189,10 @@ def _find_binary() -> Path:
         return path
     path = _target_dir() / "release" / "pfocr-etl"
     if not path.is_file():
-        print(f"\n[interop] {path} missing: running cargo build --release", file=sys.stderr)
-        proc = subprocess.run(["cargo", "build", "--release"], cwd=REPO)
+        print(f"\n[interop] {path} missing: running cargo build --release --features delta", file=sys.stderr)
+        proc = subprocess.run(["cargo", "build", "--release", "--features", "delta"], cwd=REPO)
         if proc.returncode != 0 or not path.is_file():
-            pytest.fail(f"cargo build --release failed (exit {proc.returncode}); no {path}")
+            pytest.fail(f"cargo build --release --features delta failed (exit {proc.returncode}); no {path}")
     return path
 
 
