@@ -167,6 +167,51 @@ mod tests {
     }
 
     #[test]
+    fn a_figure_is_keyed_by_its_figid_or_else_its_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        let figs = dir.path().join("_figures");
+        std::fs::create_dir_all(&figs).unwrap();
+        for (name, text) in [
+            ("a.md", "---\nfigid: a\n---\n"),
+            ("x.md", "---\nfigid: c\n---\n"),
+            ("broken.md", "---\nfigid: [\n---\n"),
+            (
+                "big.md",
+                "---\nfigid: e\ncaption: long enough to be too large\n---\n",
+            ),
+        ] {
+            std::fs::write(figs.join(name), text).unwrap();
+        }
+        let corpus = crate::discover::discover(dir.path()).unwrap();
+        let rels: Vec<&str> = corpus.figures.iter().map(|f| f.rel).collect();
+        assert_eq!(
+            rels,
+            [
+                "_figures/a.md",
+                "_figures/big.md",
+                "_figures/broken.md",
+                "_figures/x.md"
+            ]
+        );
+        // A record that cannot be read or parsed claims by its stem.
+        assert_eq!(figure_keys(&corpus, 40), ["a", "big", "broken", "c"]);
+        assert_eq!(figure_keys(&corpus, 1 << 20)[1], "e");
+        // The shard follows the key.
+        let s = Shard { index: 1, count: 3 };
+        let mut c = crate::discover::discover(dir.path()).unwrap();
+        let keys = figure_keys(&c, 1 << 20);
+        s.restrict(&mut c, &keys);
+        let kept: Vec<&str> = c.figures.iter().map(|f| f.rel).collect();
+        let want: Vec<&str> = rels
+            .iter()
+            .zip(&keys)
+            .filter(|(_, k)| s.owns(k))
+            .map(|(r, _)| *r)
+            .collect();
+        assert_eq!(kept, want);
+    }
+
+    #[test]
     fn file_tags_name_their_shard() {
         let s = Shard { index: 1, count: 3 };
         let name = format!("part-{}-l000002-17-99.parquet", s.tag());
