@@ -243,9 +243,11 @@ mod tests {
         let out = tmp.path();
         let first = Staging::begin(out).unwrap();
         let second = Staging::begin(out).unwrap_err();
+        let why = std::error::Error::source(&second).map(ToString::to_string);
         assert!(
-            second.to_string().contains("another pfocr-etl run"),
-            "{second}"
+            why.as_deref()
+                .is_some_and(|w| w.contains("another pfocr-etl run")),
+            "{second}: {why:?}"
         );
         // The refused run touched nothing: the first run's staging is still there.
         assert!(first.dir().is_dir());

@@ -160,8 +160,9 @@ fn register_object_stores() {
 /// `create` is set, and left alone otherwise (a dry run writes nothing).
 ///
 /// Local paths are turned into URLs here rather than by delta-rs, which creates the
-/// directory as it parses: a path is taken as written, so a name holding `%20` names a
-/// directory called `%20`, not one with a space.
+/// directory as it parses. A local path holding `%` is refused before anything is created:
+/// delta-rs decodes the URL of a local table twice, so `a%20b` would be written as `a%20b`
+/// and read back as `a b`.
 fn root_url(table: &str, create: bool) -> Result<Url> {
     let bad = |why: String| Error::Options(format!("--table {table}: {why}"));
     let local = match Url::parse(table) {
@@ -180,6 +181,14 @@ fn root_url(table: &str, create: bool) -> Result<Url> {
             source: Box::new(source),
         })?,
         Some(path) => {
+            if path.to_string_lossy().contains('%') {
+                return Err(bad(format!(
+                    "the local path {} holds a '%', which the Delta library reads as a URL \
+                     escape (a%20b would be read back as 'a b'); use a directory name \
+                     without '%'",
+                    path.display()
+                )));
+            }
             if create {
                 std::fs::create_dir_all(&path).map_err(|source| Error::Destination {
                     path: path.clone(),
