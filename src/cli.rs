@@ -195,7 +195,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_convert(opts, quiet)
 }
 
+/// Prints what the options changed from the user's settings (even with `--quiet`: the
+/// user asked for something the run does not do).
+fn print_notes(opts: &ConvertOptions) {
+    for note in &opts.notes {
+        eprintln!("pfocr-etl: note: {note}");
+    }
+}
+
 fn run_convert(mut opts: ConvertOptions, quiet: bool) -> anyhow::Result<ExitCode> {
+    print_notes(&opts);
     opts.progress = !quiet;
     let summary = convert(&opts)?;
     if !quiet {
@@ -208,6 +217,7 @@ fn run_convert(mut opts: ConvertOptions, quiet: bool) -> anyhow::Result<ExitCode
 #[cfg(feature = "delta")]
 fn run_load(mut opts: ConvertOptions, args: LoadArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     use crate::delta::{load, LoadOptions, Shard};
+    print_notes(&opts);
     opts.progress = !quiet;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse().map_err(crate::Error::Options)?,

@@ -13,6 +13,11 @@ use crate::write::WriteOptions;
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 << 20;
 /// Records decoded together into one batch by one worker.
 pub const DEFAULT_BATCH_RECORDS: usize = 256;
+/// Most decoding threads a run starts. More buys nothing (decoding is CPU-bound and the
+/// writer is one thread per table) and each thread holds chunks in flight, so `--threads
+/// 99999` would spawn 99,999 threads and buffer 400,000 chunks: it is lowered to this,
+/// with a note on stderr.
+pub const MAX_THREADS: usize = 256;
 
 /// Convert options as given by a user; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args, Serialize, Deserialize)]
@@ -58,6 +63,10 @@ pub struct ConvertOptions {
     /// Show a progress bar (only ever drawn on a terminal).
     #[serde(skip)]
     pub progress: bool,
+    /// What was changed from the user's settings and why (e.g. `--threads` lowered to
+    /// [`MAX_THREADS`]): the front end prints these on stderr.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl ConvertOptions {
@@ -72,10 +81,19 @@ impl ConvertOptions {
         output: impl Into<PathBuf>,
         s: &Settings,
     ) -> Result<Self> {
+        let mut notes = Vec::new();
         let threads = match s.threads {
             Some(0) => return Err(Error::Options("--threads must be at least 1".into())),
+            Some(n) if n > MAX_THREADS => {
+                notes.push(format!(
+                    "--threads {n} lowered to {MAX_THREADS}, the most a run uses"
+                ));
+                MAX_THREADS
+            }
             Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            None => std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS),
         };
         let positive = |v: Option<usize>, name: &str, default: usize| match v {
             Some(0) => Err(Error::Options(format!("{name} must be at least 1"))),
@@ -118,6 +136,7 @@ impl ConvertOptions {
                 zstd_level,
             },
             progress: false,
+            notes,
         })
     }
 }
@@ -136,5 +155,24 @@ mod tests {
         let o = ConvertOptions::new("a", "b");
         assert!(o.threads >= 1);
         assert_eq!(o.max_record_bytes, DEFAULT_MAX_RECORD_BYTES);
+        assert!(o.notes.is_empty());
+    }
+
+    #[test]
+    fn threads_above_the_cap_are_lowered_with_a_note() {
+        let with = |n| Settings {
+            threads: Some(n),
+            ..Settings::default()
+        };
+        let o = ConvertOptions::from_settings("a", "b", &with(99_999)).unwrap();
+        assert_eq!(o.threads, MAX_THREADS);
+        assert_eq!(o.notes.len(), 1);
+        assert!(
+            o.notes[0].contains("--threads 99999 lowered to 256"),
+            "{:?}",
+            o.notes
+        );
+        let o = ConvertOptions::from_settings("a", "b", &with(MAX_THREADS)).unwrap();
+        assert_eq!((o.threads, o.notes.len()), (MAX_THREADS, 0));
     }
 }

@@ -6,8 +6,14 @@
 //! this process or, if it dies, by the next run into the same output ("roll forward").
 //! A run dir without the marker is abandoned work and is deleted by the next run. Readers
 //! never see a half-written file: each table directory is swapped in with `rename`.
+//!
+//! The output lock is an exclusive `flock` on the output directory itself. A lock file
+//! would have to be deleted some time to leave no debris, and a deleted lock file is no
+//! lock: a run that opened it before the unlink and a run that creates a new one both
+//! "hold" it, and one's recovery deletes the other's run directory. The directory is never
+//! deleted by a run, so every run locks the same inode.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +26,6 @@ pub const STAGING_DIR: &str = ".pfocr-staging";
 /// The manifest file name; its presence marks a complete output.
 pub const MANIFEST: &str = "_manifest.json";
 const COMMITTED: &str = "COMMITTED";
-const LOCK: &str = "lock";
 
 /// A run's staging area, holding the output lock until dropped.
 ///
@@ -33,6 +38,7 @@ pub struct Staging {
     /// Set once the `COMMITTED` marker is on disk: from then on the run's files must stay
     /// until they are rolled forward, by this process or the next run.
     committed: bool,
+    /// The output directory, open and `flock`ed until the run ends.
     _lock: File,
 }
 
@@ -47,15 +53,7 @@ impl Staging {
     /// Locks `out` for this run, finishes or cleans up earlier interrupted runs, and creates
     /// a fresh staging directory.
     pub fn begin(out: &Path) -> Result<Self> {
-        let staging = out.join(STAGING_DIR);
-        fs::create_dir_all(&staging).map_err(dest(&staging))?;
-        let lock_path = staging.join(LOCK);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(dest(&lock_path))?;
+        let lock = File::open(out).map_err(dest(out))?;
         lock_exclusive(&lock).map_err(|source| Error::Destination {
             path: out.to_path_buf(),
             source: std::io::Error::new(
@@ -64,6 +62,8 @@ impl Staging {
             ),
         })?;
         recover(out)?;
+        let staging = out.join(STAGING_DIR);
+        fs::create_dir_all(&staging).map_err(dest(&staging))?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -83,11 +83,23 @@ impl Staging {
     }
 
     /// Commits the run and moves its tables and `manifest` into place.
+    ///
+    /// Before the marker, every directory the commit depends on is synced: each
+    /// `new/<table>/` (its part files' entries), `new/`, the run directory and the staging
+    /// directory. The files themselves were synced by their writers.
     pub fn publish(mut self, manifest: &str) -> Result<()> {
         let new = self.dir();
         let manifest_path = new.join(MANIFEST);
         write_synced(&manifest_path, manifest.as_bytes())?;
+        for table in Table::ALL {
+            let dir = new.join(table.name());
+            if dir.is_dir() {
+                sync_dir(&dir)?;
+            }
+        }
         sync_dir(&new)?;
+        sync_dir(&self.run)?;
+        sync_dir(&self.out.join(STAGING_DIR))?;
         write_synced(&self.run.join(COMMITTED), b"")?;
         sync_dir(&self.run)?;
         self.committed = true;
@@ -107,12 +119,10 @@ impl Drop for Staging {
     }
 }
 
-/// Best effort: removes the lock and the staging directory once no run is left in it
-/// (another run may hold it again; `remove_dir` fails on a non-empty directory).
+/// Best effort: removes the staging directory once no run is left in it (called with the
+/// lock held; `remove_dir` fails on a non-empty directory).
 fn remove_staging_dir(out: &Path) {
-    let staging = out.join(STAGING_DIR);
-    let _ = fs::remove_file(staging.join(LOCK));
-    let _ = fs::remove_dir(&staging);
+    let _ = fs::remove_dir(out.join(STAGING_DIR));
 }
 
 /// Finishes committed runs and deletes abandoned ones under `<out>/.pfocr-staging`.
@@ -225,6 +235,31 @@ mod tests {
             assert_eq!(fs::read_to_string(out.join(MANIFEST)).unwrap(), gen);
         }
         assert!(!out.join(STAGING_DIR).exists(), "no staging debris");
+    }
+
+    #[test]
+    fn a_second_run_is_refused_while_the_first_holds_the_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        let first = Staging::begin(out).unwrap();
+        let second = Staging::begin(out).unwrap_err();
+        let why = std::error::Error::source(&second).map(ToString::to_string);
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("another pfocr-etl run")),
+            "{second}: {why:?}"
+        );
+        // The refused run touched nothing: the first run's staging is still there.
+        assert!(first.dir().is_dir());
+        first.publish("m").unwrap();
+        // Released at the end of the run, and no lock file was left behind to unlink.
+        let third = Staging::begin(out).unwrap();
+        drop(third);
+        let left: Vec<_> = fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from(MANIFEST)]);
     }
 
     #[test]

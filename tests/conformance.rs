@@ -139,9 +139,12 @@ fn differences(corpus: &Path) -> Vec<String> {
 fn shared_pfocr_sample_matches_expected() {
     let corpus = repo().join("../shared/pfocr-sample");
     if !corpus.join("EXPECTED.json").exists() {
-        println!(
-            "skipped: {} is absent (it lives beside the project root)",
-            corpus.display()
+        missing_prerequisite(
+            "shared_pfocr_sample_matches_expected",
+            &format!(
+                "{} is absent (it lives beside the project root)",
+                corpus.display()
+            ),
         );
         return;
     }

@@ -5,7 +5,8 @@
 //! complete output, and the next run finishes or cleans up what it left.
 //!
 //! The read-only and disk-full cases mount a small tmpfs (the tests run as root here and in
-//! CI); where mounting is not permitted they are skipped with the reason printed.
+//! CI); where mounting is not permitted they are skipped with the reason printed, and under
+//! `CI=true` they fail instead.
 //!
 //! The one state that is neither old nor new is documented in `src/publish.rs`: a run killed
 //! while it swaps the table directories into place ("roll forward", a few renames) leaves no
@@ -267,7 +268,7 @@ fn tmpfs_out(w: &Workdir, size: &str, test: &str) -> Option<Tmpfs> {
     match Tmpfs::mount(&w.out(), size) {
         Ok(m) => Some(m),
         Err(why) => {
-            eprintln!("SKIPPED {test}: {why}");
+            missing_prerequisite(test, &why);
             None
         }
     }

@@ -464,3 +464,235 @@ fn a_load_killed_midway_leaves_the_previous_version_and_the_next_load_completes_
     load(&corpus, &lake, &[]);
     assert_tables_equal(&lake, &full);
 }
+
+#[test]
+fn a_dry_run_creates_nothing_and_a_table_path_with_percent_is_refused_before_anything_is_created() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 6, 31);
+    let parent = w.path().join("new");
+    let dry = load(&corpus, &parent.join("lake"), &["--dry-run"]);
+    assert_eq!(dry["added"].as_array().unwrap().len(), 6);
+    assert_eq!(dry["versions"]["figures"], Value::Null);
+    assert!(!parent.exists(), "a dry run created {}", parent.display());
+
+    // `%` in a local path is refused with the reason, before anything is created (the
+    // Delta library would write `a%20b` and read it back as `a b`).
+    for pct in [w.path().join("a%20b"), w.path().join("new%").join("lake")] {
+        let out = load_cmd(&corpus, &pct, &[]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("holds a '%'"), "{err}");
+        assert!(!pct.exists() && !w.path().join("new%").exists(), "{err}");
+    }
+    assert!(!w.path().join("a b").exists());
+
+    let lake = w.path().join("lake");
+    let first = load(&corpus, &lake, &[]);
+    assert_eq!(first["committed"], true);
+    // The state is found again at the same path: the next load has nothing to do.
+    let again = load(&corpus, &lake, &[]);
+    assert_eq!(again["committed"], false, "{again}");
+    // And a dry run next to existing tables writes nothing either.
+    let v = version(&lake, "figures");
+    let f = &figure_files(&corpus)[0];
+    fs::write(
+        f,
+        fs::read_to_string(f)
+            .unwrap()
+            .replacen("figtitle: ", "figtitle: Y ", 1),
+    )
+    .unwrap();
+    let dry = load(&corpus, &lake, &["--dry-run"]);
+    assert_eq!(dry["changed"].as_array().unwrap().len(), 1);
+    assert_eq!(version(&lake, "figures"), v);
+}
+
+#[cfg(unix)]
+#[test]
+fn files_that_became_unreadable_leave_the_tables_as_a_full_rebuild_does() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 12, 32);
+    // Two records live elsewhere behind symbolic links, as git-annex keeps them: a figure
+    // file, and the genes TSV of a tables-generation record.
+    let annex = w.path().join("annex");
+    fs::create_dir_all(&annex).unwrap();
+    let figures = figure_files(&corpus);
+    let linked_figure = &figures[0];
+    let with_tsv = figures[1..]
+        .iter()
+        .find(|f| tsv_of(f, "genes").exists())
+        .expect("a tables-generation record");
+    let linked_tsv = tsv_of(with_tsv, "genes");
+    for f in [linked_figure, &linked_tsv] {
+        let target = annex.join(f.file_name().unwrap());
+        fs::rename(f, &target).unwrap();
+        std::os::unix::fs::symlink(&target, f).unwrap();
+    }
+    let lake = w.path().join("lake");
+    let first = load(&corpus, &lake, &[]);
+    assert_eq!(
+        (first["converted"].clone(), first["rejected"].clone()),
+        (12.into(), 0.into())
+    );
+    // The annex drops both targets: the links dangle.
+    fs::remove_dir_all(&annex).unwrap();
+    let second = load(&corpus, &lake, &[]);
+    assert_eq!(second["committed"], true, "{second}");
+    assert_eq!(second["inputs"], 12);
+    let rebuilt = w.path().join("rebuilt");
+    let full = load(&corpus, &rebuilt, &[]);
+    assert_tables_equal(&lake, &rebuilt);
+    for key in ["converted", "rejected"] {
+        assert_eq!(second[key], full[key], "{key}");
+    }
+    let stem = linked_figure.file_stem().unwrap().to_str().unwrap();
+    assert!(
+        !delta_rows(&lake, "figures", None)
+            .iter()
+            .any(|r| r.contains(&format!("\"{stem}.md\""))),
+        "the unreadable figure's row is gone"
+    );
+}
+
+#[test]
+fn a_load_with_other_options_equals_a_full_rebuild_with_them() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 12, 33);
+    // A limit below the largest figure file: that file becomes a too_large reject.
+    let mut sizes: Vec<u64> = figure_files(&corpus)
+        .iter()
+        .map(|f| fs::metadata(f).unwrap().len())
+        .collect();
+    sizes.sort();
+    let limit = (sizes[sizes.len() - 1] - 1).to_string();
+    let lake = w.path().join("lake");
+    load(&corpus, &lake, &[]);
+    let limited = load(&corpus, &lake, &["--max-record-bytes", &limit]);
+    assert_eq!(limited["committed"], true, "{limited}");
+    assert_eq!(limited["full"], true, "other options: a rebuild");
+    let rebuilt = w.path().join("rebuilt");
+    let want = load(&corpus, &rebuilt, &["--max-record-bytes", &limit]);
+    assert!(want["rejected"].as_u64().unwrap() >= 1, "{want}");
+    assert_eq!(limited["rejected"], want["rejected"]);
+    assert_tables_equal(&lake, &rebuilt);
+    assert!(delta_rows(&lake, "rejects", None)
+        .iter()
+        .any(|r| r.contains("too_large")));
+    // Options that change no row (threads) do not force a rebuild.
+    let same = load(&corpus, &lake, &["--max-record-bytes", &limit, "-j", "1"]);
+    assert_eq!(same["committed"], false, "{same}");
+    // Back to the default limit: the same as a default rebuild again.
+    let back = load(&corpus, &lake, &[]);
+    assert_eq!(back["full"], true);
+    let default = w.path().join("default");
+    load(&corpus, &default, &[]);
+    assert_tables_equal(&lake, &default);
+}
+
+#[cfg(unix)]
+#[test]
+fn figure_files_whose_names_differ_only_in_invalid_bytes_load_as_two_records() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = Workdir::new();
+    let figs = w.corpus().join("_figures");
+    fs::create_dir_all(&figs).unwrap();
+    let file = |name: &[u8]| figs.join(std::ffi::OsStr::from_bytes(name));
+    fs::write(file(b"bad\xff.md"), "---\nfigid: one\nfigtitle: A\n---\n").unwrap();
+    fs::write(file(b"bad\xfe.md"), "---\nfigid: two\nfigtitle: B\n---\n").unwrap();
+    let lake = w.path().join("lake");
+    let first = load(&w.corpus(), &lake, &[]);
+    assert_eq!(
+        (first["inputs"].clone(), first["converted"].clone()),
+        (2.into(), 2.into())
+    );
+    assert_eq!(first["rows"]["figures"], 2);
+    assert_eq!(delta_rows(&lake, "figures", None).len(), 2);
+    // An edit to one of them is seen as that file's change, and only that.
+    fs::write(file(b"bad\xfe.md"), "---\nfigid: two\nfigtitle: B2\n---\n").unwrap();
+    let second = load(&w.corpus(), &lake, &[]);
+    assert_eq!(
+        second["changed"],
+        serde_json::json!([r"_figures/bad\xFE.md"])
+    );
+    assert_eq!(second["decoded"], 1);
+    assert_eq!(second["rows"]["figures"], 2);
+    assert_eq!(second["converted"], 2);
+    let rows = delta_rows(&lake, "figures", None);
+    assert!(rows.iter().any(|r| r.contains("\"B2\"")), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("\"B\"")), "{rows:?}");
+    let rebuilt = w.path().join("rebuilt");
+    load(&w.corpus(), &rebuilt, &[]);
+    assert_tables_equal(&lake, &rebuilt);
+}
+
+#[test]
+fn shard_loads_equal_an_unsharded_load_when_figids_differ_from_file_names() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 60, 34);
+    // Every third record moves to a file name that is not its figid; its TSVs keep the
+    // figid in their names, as the contract allows.
+    let mut moved_with_tsv = 0;
+    for (i, f) in figure_files(&corpus).iter().enumerate() {
+        if i % 3 == 0 {
+            moved_with_tsv += usize::from(tsv_of(f, "genes").exists());
+            let to = corpus.join("_figures").join(format!("moved-{i:03}.md"));
+            fs::rename(f, to).unwrap();
+        }
+    }
+    assert!(
+        moved_with_tsv >= 3,
+        "moved records with TSVs: {moved_with_tsv}"
+    );
+    // And a second file naming the figid of another record: one of them is a duplicate.
+    let figs = figure_files(&corpus);
+    fs::copy(&figs[1], corpus.join("_figures").join("zz-copy.md")).unwrap();
+
+    let single = w.path().join("single");
+    let whole = load(&corpus, &single, &[]);
+    let lake = w.path().join("lake");
+    let (mut inputs, mut converted, mut rejected) = (0, 0, 0);
+    for k in 0..4 {
+        let s = load(&corpus, &lake, &["--shard", &format!("{k}/4")]);
+        inputs += s["inputs"].as_u64().unwrap();
+        converted += s["converted"].as_u64().unwrap();
+        rejected += s["rejected"].as_u64().unwrap();
+    }
+    assert_eq!(inputs, 61);
+    assert_eq!(
+        (converted, rejected),
+        (
+            whole["converted"].as_u64().unwrap(),
+            whole["rejected"].as_u64().unwrap()
+        )
+    );
+    assert_tables_equal(&lake, &single);
+    let rejects = delta_rows(&single, "rejects", None);
+    assert!(
+        !rejects.iter().any(|r| r.contains("orphan_table")),
+        "{rejects:?}"
+    );
+    assert!(
+        rejects.iter().any(|r| r.contains("duplicate_figid")),
+        "{rejects:?}"
+    );
+    // Incremental shard loads after moving a record back to its figid's name: still equal.
+    let moved = corpus.join("_figures").join("moved-003.md");
+    let text = fs::read_to_string(&moved).unwrap();
+    let figid = text
+        .lines()
+        .find_map(|l| l.strip_prefix("figid: "))
+        .expect("a figid line")
+        .trim_matches(['\'', '"'])
+        .to_owned();
+    fs::rename(&moved, corpus.join("_figures").join(format!("{figid}.md"))).unwrap();
+    for k in 0..4 {
+        load(&corpus, &lake, &["--shard", &format!("{k}/4")]);
+    }
+    let rebuilt = w.path().join("rebuilt");
+    load(&corpus, &rebuilt, &[]);
+    assert_tables_equal(&lake, &rebuilt);
+}

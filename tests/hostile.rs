@@ -608,3 +608,45 @@ fn deep_flow_sequences_name_the_64_level_limit() {
         assert!(msg.contains("deeper than 64 levels"), "{msg}");
     }
 }
+
+/// Writes `corpus/_figures/<name>` where `name` is raw bytes (not UTF-8).
+#[cfg(unix)]
+fn raw_figure(w: &Workdir, name: &[u8], text: &str) {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = w.corpus().join("_figures");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(std::ffi::OsStr::from_bytes(name)), text).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_that_differ_only_in_invalid_bytes_keep_distinct_exact_paths() {
+    let w = Workdir::new();
+    raw_figure(&w, b"bad\xff.md", "---\nfigid: one\n---\n");
+    raw_figure(&w, b"bad\xfe.md", "---\nfigid: two\n---\n");
+    // A name that is really the escape's text stays distinct from the byte it spells.
+    raw_figure(&w, b"bad\\xFF.md", "---\nfigid: three\n---\n");
+    assert_ok(&w.convert(&["--quiet"]));
+    let got: Vec<(String, String)> = rows(&w.out(), "figures")
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            (s("source_path"), s("figid"))
+        })
+        .collect();
+    let want = [
+        (r"_figures/bad\\xFF.md", "three"),
+        (r"_figures/bad\xFE.md", "two"),
+        (r"_figures/bad\xFF.md", "one"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(p, f)| (p.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    let m = manifest(&w.out());
+    assert_eq!(
+        (m["inputs"].clone(), m["converted"].clone()),
+        (3.into(), 3.into())
+    );
+}

@@ -72,6 +72,21 @@ impl Workdir {
     }
 }
 
+/// True under CI (`CI=true`), where every prerequisite of a test must be there.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// A test cannot run here (`why`: no `../shared`, mounting not permitted): under CI that
+/// fails the test, elsewhere it is skipped with the reason printed. Call and `return`.
+pub fn missing_prerequisite(test: &str, why: &str) {
+    assert!(
+        !in_ci(),
+        "{test}: {why}; under CI=true a missing prerequisite fails the run"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+}
+
 /// The binary under test.
 pub fn pfocr_etl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pfocr-etl"))

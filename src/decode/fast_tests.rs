@@ -34,7 +34,10 @@ fn key(e: &Ev<'_>) -> String {
     }
 }
 
-/// Asserts both readers agree on `yaml`; returns whether the fast reader took it.
+/// Asserts both readers agree on `yaml` when the fast reader takes it, and returns whether
+/// it did: callers assert on that too (a reader that declined everything would agree
+/// vacuously).
+#[must_use]
 fn agree(yaml: &str) -> bool {
     let Some(fast) = fast::parse(yaml, 2) else {
         return false;
@@ -70,7 +73,17 @@ fn front_matters(dir: &Path) -> Vec<String> {
 fn agrees_on_real_bundled_and_generated_records() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut docs = front_matters(&root.join("../shared/pfocr-sample"));
-    docs.extend(front_matters(&root.join("data/sample")));
+    if docs.is_empty() {
+        let why = "../shared/pfocr-sample is absent: only bundled and generated records";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{why}; under CI=true a missing prerequisite fails the run"
+        );
+        eprintln!("SKIPPED real records: {why}");
+    }
+    let bundled = front_matters(&root.join("data/sample"));
+    assert!(bundled.len() >= 20, "data/sample has its records");
+    docs.extend(bundled);
     for i in 0..500 {
         let (_, text) = crate::generate::render_record(7, i).swap_remove(0);
         docs.push(split_front_matter(&text).unwrap().front_matter.to_owned());
@@ -86,7 +99,7 @@ fn agrees_on_real_bundled_and_generated_records() {
 
 #[test]
 fn agrees_on_hand_written_corner_cases() {
-    for yaml in [
+    let cases = [
         "a: b\n",
         "a:\n",
         "a: ~\nb: null\nc: ''\nd: \"\"\n",
@@ -115,10 +128,28 @@ fn agrees_on_hand_written_corner_cases() {
         "k: 'q' trailing\n",
         "α: β γ\nκ: 'δ'\n",
         "a: b\r\nc: 'd\r\n  e'\r\n",
-    ] {
-        agree(yaml);
-    }
+    ];
+    // Every case is either taken and agrees, or declined (left to saphyr): the declined
+    // ones are listed, so the fast reader cannot stop taking a shape unnoticed.
+    let declined: Vec<&str> = cases.iter().copied().filter(|y| !agree(y)).collect();
+    assert_eq!(declined, DECLINED_CORNER_CASES);
 }
+
+/// The corner cases the fast reader leaves to saphyr (anchors, block scalars, flow
+/// collections, errors and the like).
+const DECLINED_CORNER_CASES: &[&str] = &[
+    "k: v # comment\n",
+    "k: &a v\nj: *a\n",
+    "k: |\n  block\n",
+    "k: [a, b]\n",
+    "- top\n- level\n",
+    "k: \"esc\\t\"\n",
+    "k: 'unclosed\n",
+    "k: v\n bad: indent\n",
+    "k: -1.5\nj: - x\n",
+    "k:\n-\n  x\n",
+    "k: 'q' trailing\n",
+];
 
 /// Text that a plain or quoted scalar may hold: words with punctuation and unicode.
 fn text() -> impl Strategy<Value = String> {
@@ -160,6 +191,8 @@ proptest! {
                 yaml.push_str(&format!("- word: {}\n  symbol: x\n", render(v, 3, true)));
             }
         }
-        agree(&yaml);
+        // A declined record does not count as a case: were the fast reader to decline
+        // (nearly) everything, proptest would fail with too many rejected cases.
+        prop_assume!(agree(&yaml));
     }
 }

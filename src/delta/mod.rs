@@ -130,7 +130,10 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     let started = Instant::now();
     register_object_stores();
     let mut corpus = discover(&opts.convert.input)?;
-    opts.shard.restrict(&mut corpus);
+    if !opts.shard.is_whole() {
+        let keys = shard::figure_keys(&corpus, opts.convert.max_record_bytes);
+        opts.shard.restrict(&mut corpus, &keys);
+    }
     let now = sources::scan(&corpus)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -153,12 +156,59 @@ fn register_object_stores() {
     });
 }
 
-/// The table root as a URL ending in `/` (a local path is created if missing).
-fn root_url(table: &str) -> Result<Url> {
-    let mut url = deltalake::ensure_table_uri(table).map_err(|source| Error::Delta {
-        table: table.to_owned(),
-        source: Box::new(source),
-    })?;
+/// The table root as a URL ending in `/`. A local path (or `file://` URL) is created when
+/// `create` is set, and left alone otherwise (a dry run writes nothing).
+///
+/// Local paths are turned into URLs here rather than by delta-rs, which creates the
+/// directory as it parses. A local path holding `%` is refused before anything is created:
+/// delta-rs decodes the URL of a local table twice, so `a%20b` would be written as `a%20b`
+/// and read back as `a b`.
+fn root_url(table: &str, create: bool) -> Result<Url> {
+    let bad = |why: String| Error::Options(format!("--table {table}: {why}"));
+    let local = match Url::parse(table) {
+        Ok(url) if url.scheme() == "file" => Some(
+            url.to_file_path()
+                .map_err(|()| bad("not a local file URL".into()))?,
+        ),
+        // A one-letter scheme is a Windows drive letter.
+        Ok(url) if url.scheme().len() > 1 => None,
+        Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => Some(PathBuf::from(table)),
+        Err(e) => return Err(bad(format!("not a path or URL: {e}"))),
+    };
+    let mut url = match local {
+        None => deltalake::ensure_table_uri(table).map_err(|source| Error::Delta {
+            table: table.to_owned(),
+            source: Box::new(source),
+        })?,
+        Some(path) => {
+            if path.to_string_lossy().contains('%') {
+                return Err(bad(format!(
+                    "the local path {} holds a '%', which the Delta library reads as a URL \
+                     escape (a%20b would be read back as 'a b'); use a directory name \
+                     without '%'",
+                    path.display()
+                )));
+            }
+            if create {
+                std::fs::create_dir_all(&path).map_err(|source| Error::Destination {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            let abs = match std::fs::canonicalize(&path) {
+                Ok(p) => p,
+                Err(_) if !create => {
+                    std::path::absolute(&path).map_err(|source| Error::Destination {
+                        path: path.clone(),
+                        source,
+                    })?
+                }
+                Err(source) => return Err(Error::Destination { path, source }),
+            };
+            Url::from_directory_path(&abs)
+                .map_err(|()| bad(format!("{} cannot be a URL", abs.display())))?
+        }
+    };
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
@@ -166,13 +216,30 @@ fn root_url(table: &str) -> Result<Url> {
     Ok(url)
 }
 
-async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Result<LoadSummary> {
-    let root = root_url(&opts.table)?;
+/// Opens the tables of a load in [`Table::ALL`] order, the state table last. A dry run
+/// opens only the tables that exist (a local table directory is not created for it).
+async fn open_targets(opts: &LoadOptions, root: &Url) -> Result<Vec<DeltaTarget>> {
     let mut targets = Vec::with_capacity(Table::ALL.len() + 1);
-    for t in Table::ALL {
-        targets.push(DeltaTarget::open(&root, t.name(), t.schema(), &opts.storage).await?);
+    let all = Table::ALL
+        .iter()
+        .map(|t| (t.name(), t.schema()))
+        .chain([(SOURCES_TABLE, sources::schema())]);
+    for (name, schema) in all {
+        // Opening a local table creates its directory; a remote one creates nothing.
+        let missing_locally = root
+            .to_file_path()
+            .is_ok_and(|dir| !dir.join(name).is_dir());
+        if opts.dry_run && missing_locally {
+            continue;
+        }
+        targets.push(DeltaTarget::open(root, name, schema, &opts.storage).await?);
     }
-    targets.push(DeltaTarget::open(&root, SOURCES_TABLE, sources::schema(), &opts.storage).await?);
+    Ok(targets)
+}
+
+async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Result<LoadSummary> {
+    let root = root_url(&opts.table, !opts.dry_run)?;
+    let mut targets = open_targets(opts, &root).await?;
     check_shard_layout(&targets, opts.shard)?;
 
     let app_id = opts.shard.app_id();
@@ -180,23 +247,33 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     for t in &targets {
         seen = seen.max(t.load_number(&app_id).await?);
     }
-    let state = targets.last().expect("the state table");
+    let state = targets.iter().find(|t| t.name == SOURCES_TABLE);
+    let state_load = match state {
+        Some(s) => s.load_number(&app_id).await?,
+        None => 0,
+    };
     // The state table is committed last: a data table with a later load number than the
     // state means a load was cut off after some commits. Its tables are each whole, but
     // the state no longer describes them, so this load rebuilds everything.
-    let cut_off = state.load_number(&app_id).await? < seen;
-    let before = if opts.full_refresh || cut_off || state.version().is_none() {
-        None
-    } else {
-        let mut batches = Vec::new();
-        for f in state
-            .files()?
-            .iter()
-            .filter(|f| opts.shard.owns_file(&f.path))
-        {
-            batches.extend(state.read(&f.path).await?);
+    let cut_off = state_load < seen;
+    let options = sources::options_fingerprint(&opts.convert);
+    let before = match state {
+        Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
+            let mut batches = Vec::new();
+            for f in state
+                .files()?
+                .iter()
+                .filter(|f| opts.shard.owns_file(&f.path))
+            {
+                batches.extend(state.read(&f.path).await?);
+            }
+            let mut rows = sources::rows_from_batches(&batches)?;
+            // Loaded with other options (or by another version): what converted then may
+            // not convert now, so everything is rebuilt.
+            let same_options = sources::take_options(&mut rows).as_deref() == Some(&*options);
+            same_options.then_some(rows)
         }
-        Some(sources::rows_from_batches(&batches)?)
+        _ => None,
     };
     let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
     let mut summary = LoadSummary {
@@ -209,6 +286,10 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         full: plan.full,
         ..LoadSummary::default()
     };
+    for name in Table::ALL.iter().map(|t| t.name()).chain([SOURCES_TABLE]) {
+        summary.versions.insert(name.to_owned(), None);
+        summary.rows.insert(name.to_owned(), 0);
+    }
     for t in &targets {
         summary.versions.insert(t.name.to_owned(), t.version());
         summary
@@ -259,10 +340,11 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         .map(|k| (k.source_path.clone(), (k.figid.clone(), k.inline)))
         .collect();
     state_rows.extend(decoded.converted.clone());
-    let state_batch = sources::state_batch(&now.rows, &state_rows, summary.load)?;
+    let state_batch = sources::state_batch(&now.rows, &state_rows, &options, summary.load)?;
     let state_file = work.dir.join("state.parquet");
     write_parquet(&state_file, &state_batch)?;
 
+    debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
     let info = commit_info(&summary);
     let names = FileNames::new(opts.shard, summary.load);
     for (i, table) in Table::ALL.iter().enumerate() {

@@ -1,17 +1,46 @@
 //! `--shard K/N`: a deterministic share of the corpus for one of N machines.
 //!
-//! A figure file belongs to shard `hash(stem) % N`, where the stem is its file name without
-//! `.md`; a TSV to the shard of the figid its name carries. By the corpus convention
-//! (`_figures/<figid>.md`, `_data/<figid>-genes.tsv`) a record and its TSVs therefore land
-//! in the same shard. Each shard owns the table files whose names carry its tag, so N shard
-//! loads never touch each other's files and commit side by side.
+//! A TSV belongs to shard `hash(key) % N`, where the key is the figid its name carries; a
+//! figure file to the shard of the key it claims TSVs by: the figid its front matter names,
+//! or, when none can be read (an unreadable file, a YAML error before the figid), its file
+//! stem. A record and its TSVs therefore always land in the same shard, and so do two
+//! records with one figid (the duplicate is judged as in an unsharded load), whether or not
+//! the figid is the file name. Learning each figure's key means decoding every figure file's
+//! front matter in every shard ([`figure_keys`]); the TSVs, the rows and the writing are
+//! what the shards divide. Each shard owns the table files whose names carry its tag, so N
+//! shard loads never touch each other's files and commit side by side.
 
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use twox_hash::XxHash3_64;
 
-use crate::discover::Corpus;
+use crate::batch::Builders;
+use crate::decode::{decode_file, DiskTables, Outcome};
+use crate::discover::{Corpus, TableIndex};
+
+/// The key each figure file of `corpus` claims TSVs by (in `corpus.figures` order): the
+/// figid a full decode of its front matter finds, or its file stem when there is none.
+/// This is the decoder's own judgement (an empty TSV index, rows thrown away), so the key
+/// is exactly the one the merge pairs TSVs by.
+pub fn figure_keys(corpus: &Corpus, max_record_bytes: u64) -> Vec<String> {
+    let no_tables = TableIndex::default();
+    let disk = DiskTables::new(&corpus.root, &no_tables, max_record_bytes);
+    (0..corpus.figures.len())
+        .into_par_iter()
+        .map_init(Builders::default, |scratch, i| {
+            let file = corpus.figures.at(i);
+            let mark = scratch.mark();
+            let key = match decode_file(file, &disk, scratch) {
+                Outcome::Converted(c) => c.figid,
+                Outcome::Rejected { claim, .. } => claim,
+            };
+            scratch.rollback(mark);
+            key
+        })
+        .collect()
+}
 
 /// Shard `index` of `count` (`0/1` is the whole corpus).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +118,15 @@ impl Shard {
         file.starts_with(&format!("part-{}-", self.tag()))
     }
 
-    /// Keeps only this shard's figure files, TSVs and listing rejects in `corpus`.
-    pub fn restrict(self, corpus: &mut Corpus) {
+    /// Keeps only this shard's figure files, TSVs and listing rejects in `corpus`; `keys`
+    /// are the figure files' keys ([`figure_keys`]), in `corpus.figures` order.
+    pub fn restrict(self, corpus: &mut Corpus, keys: &[String]) {
         if self.is_whole() {
             return;
         }
-        corpus.figures.retain(|f| self.owns(f.stem()));
+        debug_assert_eq!(keys.len(), corpus.figures.len());
+        let mut owned = keys.iter().map(|k| self.owns(k));
+        corpus.figures.retain(|_| owned.next().unwrap_or(false));
         corpus.tables.retain(|figid| self.owns(figid));
         corpus.rejects.retain(|r| {
             let name = r.source_path.rsplit('/').next().unwrap_or(&r.source_path);
@@ -132,6 +164,51 @@ mod tests {
             assert_eq!(owners, 1, "{stem}");
             assert!(Shard::default().owns(stem));
         }
+    }
+
+    #[test]
+    fn a_figure_is_keyed_by_its_figid_or_else_its_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        let figs = dir.path().join("_figures");
+        std::fs::create_dir_all(&figs).unwrap();
+        for (name, text) in [
+            ("a.md", "---\nfigid: a\n---\n"),
+            ("x.md", "---\nfigid: c\n---\n"),
+            ("broken.md", "---\nfigid: [\n---\n"),
+            (
+                "big.md",
+                "---\nfigid: e\ncaption: long enough to be too large\n---\n",
+            ),
+        ] {
+            std::fs::write(figs.join(name), text).unwrap();
+        }
+        let corpus = crate::discover::discover(dir.path()).unwrap();
+        let rels: Vec<&str> = corpus.figures.iter().map(|f| f.rel).collect();
+        assert_eq!(
+            rels,
+            [
+                "_figures/a.md",
+                "_figures/big.md",
+                "_figures/broken.md",
+                "_figures/x.md"
+            ]
+        );
+        // A record that cannot be read or parsed claims by its stem.
+        assert_eq!(figure_keys(&corpus, 40), ["a", "big", "broken", "c"]);
+        assert_eq!(figure_keys(&corpus, 1 << 20)[1], "e");
+        // The shard follows the key.
+        let s = Shard { index: 1, count: 3 };
+        let mut c = crate::discover::discover(dir.path()).unwrap();
+        let keys = figure_keys(&c, 1 << 20);
+        s.restrict(&mut c, &keys);
+        let kept: Vec<&str> = c.figures.iter().map(|f| f.rel).collect();
+        let want: Vec<&str> = rels
+            .iter()
+            .zip(&keys)
+            .filter(|(_, k)| s.owns(k))
+            .map(|(r, _)| *r)
+            .collect();
+        assert_eq!(kept, want);
     }
 
     #[test]

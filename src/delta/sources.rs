@@ -27,6 +27,33 @@ pub const KIND_FIGURE: &str = "figure";
 pub const KIND_TABLE: &str = "table";
 /// An entry found while listing that is a reject by itself (unreadable, badly named TSV).
 pub const KIND_LISTED: &str = "listed";
+/// The one row that records what the load converted with ([`options_fingerprint`]), under
+/// the source path [`OPTIONS_PATH`].
+pub const KIND_OPTIONS: &str = "options";
+/// The source path of the options row: empty, which no corpus file has.
+pub const OPTIONS_PATH: &str = "";
+
+/// Everything besides the corpus that decides what a load converts: the tool and schema
+/// version and the options that change rows (`--max-record-bytes` makes files `too_large`).
+/// Options that change only the encoding or the speed (threads, batch and row group sizes,
+/// zstd level) are left out: rows are the same whatever they are.
+pub fn options_fingerprint(opts: &crate::options::ConvertOptions) -> String {
+    format!(
+        "pfocr-etl {} schema {} max_record_bytes={}",
+        env!("CARGO_PKG_VERSION"),
+        crate::SCHEMA_VERSION,
+        opts.max_record_bytes
+    )
+}
+
+/// Takes the options row out of a state read back, returning its fingerprint (`None` for a
+/// state written before options were recorded).
+pub fn take_options(rows: &mut BTreeMap<String, SourceRow>) -> Option<String> {
+    match rows.get(OPTIONS_PATH) {
+        Some(r) if r.kind == KIND_OPTIONS => rows.remove(OPTIONS_PATH).map(|r| r.content_hash),
+        _ => None,
+    }
+}
 
 /// One file of the corpus as the last load saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +187,10 @@ pub fn plan(
     if plan.unchanged {
         return plan;
     }
+    // A path of the last load is gone as that kind when it is missing now or is now of
+    // another kind: a figure or TSV that became unreadable (a symlink whose target was
+    // removed) is a listed reject now, and its old rows must go as if it were deleted.
+    let gone = |path: &str, kind: &str| now.get(path).is_none_or(|r| r.kind != kind);
     // figid keys whose TSV set changed: a TSV added, changed or removed.
     let mut dirty_keys: HashSet<&str> = HashSet::new();
     for (path, r) in now.iter().filter(|(_, r)| r.kind == KIND_TABLE) {
@@ -168,7 +199,7 @@ pub fn plan(
         }
     }
     for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_TABLE) {
-        if !now.contains_key(path) {
+        if gone(path, KIND_TABLE) {
             dirty_keys.extend(b.figid.as_deref());
         }
     }
@@ -199,19 +230,27 @@ pub fn plan(
         }
     }
     for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_FIGURE) {
-        if !now.contains_key(path) {
-            plan.deleted.push(path.clone());
+        if gone(path, KIND_FIGURE) {
+            // Still an input when it is listed now (a reject): changed, not deleted.
+            if now.contains_key(path) {
+                plan.changed.push(path.clone());
+            } else {
+                plan.deleted.push(path.clone());
+            }
             plan.remove_figids.extend(b.figid.clone());
         }
     }
+    plan.changed.sort();
     plan
 }
 
 /// The state rows of this load as one batch: `now`, with the figid and entity source of
 /// every converted figure taken from `converted` (source path → (figid, inline)).
+/// The first row is the options row ([`KIND_OPTIONS`]) holding `options`.
 pub fn state_batch(
     now: &BTreeMap<String, SourceRow>,
     converted: &BTreeMap<String, (String, bool)>,
+    options: &str,
     load_version: i64,
 ) -> Result<RecordBatch> {
     let mut path = StringBuilder::new();
@@ -220,6 +259,12 @@ pub fn state_batch(
     let mut figid = StringBuilder::new();
     let mut inline = BooleanBuilder::new();
     let mut version = Int64Builder::new();
+    path.append_value(OPTIONS_PATH);
+    kind.append_value(KIND_OPTIONS);
+    hash.append_value(options);
+    figid.append_null();
+    inline.append_null();
+    version.append_value(load_version);
     for r in now.values() {
         path.append_value(&r.source_path);
         kind.append_value(&r.kind);
@@ -376,6 +421,30 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_became_unreadable_leaves_like_a_deleted_one() {
+        // a.md and b's genes TSV are dangling symlinks now: listed rejects.
+        let c = corpus(&["_figures/b.md"]);
+        let now = map(vec![
+            row("_figures/a.md", KIND_LISTED, "", None),
+            row("_figures/b.md", KIND_FIGURE, "2", None),
+            row("_data/b-genes.tsv", KIND_LISTED, "", None),
+        ]);
+        let before = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
+            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
+            row("_data/b-genes.tsv", KIND_TABLE, "t", Some("b")),
+        ]);
+        let p = plan(&c, &now, Some(&before));
+        assert_eq!(p.decode, [0], "b is decoded again without its TSV");
+        assert!(p.kept.is_empty());
+        assert_eq!(p.changed, ["_figures/a.md", "_figures/b.md"]);
+        assert!(p.deleted.is_empty());
+        let mut removed: Vec<_> = p.remove_figids.into_iter().collect();
+        removed.sort();
+        assert_eq!(removed, ["a", "b"]);
+    }
+
+    #[test]
     fn state_rows_round_trip_through_a_batch() {
         let now = map(vec![
             row("_figures/a.md", KIND_FIGURE, "1", None),
@@ -383,8 +452,11 @@ mod tests {
             row("_data/a-genes.tsv", KIND_TABLE, "t", Some("a")),
         ]);
         let converted = BTreeMap::from([("_figures/a.md".to_owned(), ("a".to_owned(), true))]);
-        let b = state_batch(&now, &converted, 7).unwrap();
-        let back = rows_from_batches(&[b]).unwrap();
+        let b = state_batch(&now, &converted, "opts-1", 7).unwrap();
+        let mut back = rows_from_batches(&[b]).unwrap();
+        assert_eq!(take_options(&mut back).as_deref(), Some("opts-1"));
+        assert_eq!(take_options(&mut back), None);
+        assert_eq!(back.len(), 3);
         assert_eq!(back["_figures/a.md"].figid.as_deref(), Some("a"));
         assert_eq!(back["_figures/a.md"].inline, Some(true));
         assert_eq!(back["_figures/b.md"].figid, None);

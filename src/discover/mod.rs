@@ -23,9 +23,12 @@ fn located(root: &Path, rel: &str, lossy: Option<&Path>) -> PathBuf {
     lossy.map_or_else(|| root.join(rel), Path::to_path_buf)
 }
 
-/// The path to keep beside a relative path that cannot name it.
+/// The path to keep beside a relative path that cannot name it: one that is not UTF-8, or
+/// holds a `\\` (both escaped in the relative path, see [`escape`]).
 fn lossy(path: PathBuf) -> Option<Box<Path>> {
-    path.to_str().is_none().then(|| path.into_boxed_path())
+    path.to_str()
+        .is_none_or(|s| s.contains('\\'))
+        .then(|| path.into_boxed_path())
 }
 
 /// What discovery found.
@@ -222,20 +225,52 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
     }
 }
 
-/// `path` relative to `root`, with `/` separators.
+/// `path` relative to `root`, with `/` separators, each name [`escape`]d: two different
+/// files never get the same relative path (it is the key of a record's rows and of the
+/// load state).
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     // The walk joins plain names, so a UTF-8 path is already in normal form on Unix.
     #[cfg(unix)]
     if let Some(s) = rel.to_str() {
-        if !s.contains("//") && !s.starts_with("./") && !s.contains("/./") {
+        if !s.contains("//") && !s.starts_with("./") && !s.contains("/./") && !s.contains('\\') {
             return s.to_owned();
         }
     }
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| escape(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A file name as text, losslessly: each byte that is not part of valid UTF-8 becomes
+/// `\\xHH` (two upper-case hex digits) and a literal backslash becomes `\\\\`; everything
+/// else is kept. So `bad<0xFF>.md` is `bad\\xFF.md`, and a name that really is `bad\\xFF.md`
+/// is `bad\\\\xFF.md`: the escape can be undone, and no two names share one.
+pub fn escape(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::with_capacity(name.len());
+        for chunk in name.as_bytes().utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c == '\\' {
+                    out.push_str("\\\\");
+                } else {
+                    out.push(c);
+                }
+            }
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02X}");
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().replace('\\', "\\\\")
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +342,69 @@ mod tests {
             let (x, y) = (x.join("/"), y.join("/"));
             proptest::prop_assert_eq!(walk_order(&x, &y), Path::new(&x).cmp(Path::new(&y)));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_are_escaped_losslessly() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let names: [&[u8]; 6] = [
+            b"bad\xff.md",
+            b"bad\xfe.md",
+            b"bad\\xFF.md",
+            b"bad\\\\xFF.md",
+            b"ok\xce\xb1.md",
+            b"cut\xce.md",
+        ];
+        let escaped: Vec<String> = names.iter().map(|n| escape(OsStr::from_bytes(n))).collect();
+        assert_eq!(
+            escaped,
+            [
+                "bad\\xFF.md",
+                "bad\\xFE.md",
+                "bad\\\\xFF.md",
+                "bad\\\\\\\\xFF.md",
+                "ok\u{3b1}.md",
+                "cut\\xCE.md"
+            ]
+        );
+        let distinct: std::collections::BTreeSet<_> = escaped.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_and_backslash_names_keep_distinct_paths_and_their_files() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let figs = dir.path().join("_figures");
+        fs::create_dir_all(&figs).unwrap();
+        for (name, body) in [
+            (&b"bad\xff.md"[..], "one"),
+            (b"bad\xfe.md", "two"),
+            (b"bad\\xFF.md", "three"),
+        ] {
+            fs::write(figs.join(OsStr::from_bytes(name)), body).unwrap();
+        }
+        let c = discover(dir.path()).unwrap();
+        let rels: Vec<_> = c.figures.iter().map(|f| f.rel).collect();
+        // Sorted as text: `\\\\` (0x5C) before `\\x` (0x78).
+        assert_eq!(
+            rels,
+            [
+                "_figures/bad\\\\xFF.md",
+                "_figures/bad\\xFE.md",
+                "_figures/bad\\xFF.md"
+            ]
+        );
+        let bodies: Vec<String> = c
+            .figures
+            .iter()
+            .map(|f| fs::read_to_string(f.path(dir.path())).unwrap())
+            .collect();
+        assert_eq!(bodies, ["three", "two", "one"]);
     }
 
     #[test]
