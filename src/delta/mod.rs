@@ -144,7 +144,7 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
 
 /// Registers the s3://, gs:// and az:// schemes with delta-rs, once. (The `deltalake`
 /// crate does this from static constructors, which a linker may drop: do it explicitly.)
-fn register_object_stores() {
+pub(crate) fn register_object_stores() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         deltalake::aws::register_handlers(None);
@@ -154,7 +154,7 @@ fn register_object_stores() {
 }
 
 /// The table root as a URL ending in `/` (a local path is created if missing).
-fn root_url(table: &str) -> Result<Url> {
+pub(crate) fn root_url(table: &str) -> Result<Url> {
     let mut url = deltalake::ensure_table_uri(table).map_err(|source| Error::Delta {
         table: table.to_owned(),
         source: Box::new(source),

@@ -177,6 +177,7 @@ fn walk(
                     line: None,
                     field: None,
                     kind: RejectKind::Unreadable,
+                    column: None,
                 });
                 listing.unreadable += 1;
             }
@@ -202,6 +203,7 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
             line: None,
             field: None,
             kind: RejectKind::OrphanTable,
+            column: None,
         });
         return;
     };
@@ -218,6 +220,7 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
             line: None,
             field: None,
             kind: RejectKind::OrphanTable,
+            column: None,
         });
     }
 }
