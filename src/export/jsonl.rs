@@ -461,10 +461,6 @@ struct SpillReader {
 impl SpillReader {
     fn read_into(&mut self, offset: u64, len: u32, out: &mut Vec<u8>) -> Result<()> {
         let path = &self.path.0;
-        let figures_sorted = in_figid_order(tables, Table::Figures, true)?;
-        if !figures_sorted {
-            summary.spilled.push(Table::Figures.name());
-        }
         let io = |source| Error::Destination {
             path: path.clone(),
             source,
