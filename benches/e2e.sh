@@ -4,6 +4,8 @@
 # Builds the release binary, generates COUNT records (seed SEED) into a temp dir, then times
 # (median of RUNS warm-cache runs, after one warm-up run each):
 #   convert -j THREADS, convert -j 1, parse-floor (shipped reader and saphyr) -j THREADS,
+#   check -j THREADS (same decoding as convert, nothing written), export gmt and
+#   export jsonl of the convert output (target: each < 1 s at 20,000 records on 2 cores),
 #   and the Python baseline benches/py_convert.py with THREADS workers;
 # and prints records/s, MB/s (input bytes / wall), peak RSS and the ratios
 # python/convert, convert/floor and 1-thread/2-thread. With SCALE=1 it also converts
@@ -103,6 +105,11 @@ take() { # key CMD...
 
 take convert "$bin" convert "$corpus" --out "$tmp/out" -j "$THREADS" --quiet
 take convert1 "$bin" convert "$corpus" --out "$tmp/out" -j 1 --quiet
+# A generated corpus has rejects by design: check exits 1 there, which is its answer, not
+# a failure of the bench (it still prints every reject, to /dev/null).
+take check sh -c '"$0" check "$1" -j "$2" --quiet >/dev/null; [ $? -le 1 ]' "$bin" "$corpus" "$THREADS"
+take gmt "$bin" export gmt "$tmp/out" --out "$tmp/gmt" --quiet
+take jsonl "$bin" export jsonl "$tmp/out" --out "$tmp/figures.jsonl" --quiet
 take floor "$bin" parse-floor "$corpus" -j "$THREADS"
 take saphyr "$bin" parse-floor "$corpus" -j "$THREADS" --parser saphyr
 if [[ "$PYTHON_BASELINE" == 1 ]]; then
@@ -117,6 +124,9 @@ echo
 printf '%-34s %8s %11s %8s %10s %8s\n' "step" "wall s" "records/s" "MB/s" "RSS MiB" "CPU s"
 row convert "convert -j $THREADS"
 row convert1 "convert -j 1"
+row check "check -j $THREADS"
+row gmt "export gmt (of the convert output)"
+row jsonl "export jsonl (of the convert output)"
 row floor "parse-floor (shipped) -j $THREADS"
 row saphyr "parse-floor (saphyr) -j $THREADS"
 [[ -n "${wall[python]:-}" ]] && row python "python baseline ($THREADS workers)"
@@ -125,6 +135,8 @@ ratio() { calc "$1 / $2" %.2f; }
 [[ -n "${wall[python]:-}" ]] && echo "python / convert:         $(ratio "${wall[python]}" "${wall[convert]}")x   (target >= 10)"
 echo "convert / floor:          $(ratio "${wall[convert]}" "${wall[floor]}")x   (target <= 1.25)"
 echo "1-thread / $THREADS-thread:      $(ratio "${wall[convert1]}" "${wall[convert]}")x   (target >= 1.8)"
+echo "check / convert:          $(ratio "${wall[check]}" "${wall[convert]}")x   (target <= 1)"
+echo "export gmt, jsonl:        $(calc "${wall[gmt]}" %.2f) s, $(calc "${wall[jsonl]}" %.2f) s   (target < 1 s each; jsonl $(calc "$(stat -c %s "$tmp/figures.jsonl") / 1e6" %.0f) MB)"
 echo "(CPU s is user + sys: the work done, which other load on the machine inflates less than wall time)"
 
 if [[ "$SCALE" == 1 ]]; then

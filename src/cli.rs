@@ -92,6 +92,15 @@ from the usual environment variables (AWS_*, GOOGLE_*, AZURE_*).\n\n".to_owned()
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Check a corpus as convert would decode it, writing nothing: one line per reject.
+    #[command(after_help = "Examples:\n  pfocr-etl check pfocr-database\n  \
+pfocr-etl check . --format github   # annotations in a GitHub Actions run\n\n\
+Exit status:\n  0  every figure file converts and every TSV is used\n  1  something was rejected\n  \
+2  usage error or any other failure\n  3  the corpus cannot be read")]
+    Check(crate::check::CheckArgs),
+    /// Export converted tables: GMT gene sets per organism, or JSON lines per figure.
+    #[command(subcommand)]
+    Export(crate::export::ExportCommand),
     /// Run a pipeline file (input, output and options in YAML).
     #[command(after_help = "Example:\n  pfocr-etl run pipelines/sample.yaml\n\n".to_owned() + EXIT_CODES)]
     Run {
@@ -156,6 +165,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let opts = ConvertOptions::from_settings(corpus, PathBuf::new(), &settings)?;
             return run_load(opts, load, quiet);
         }
+        Command::Check(args) => return crate::check::run(args),
+        Command::Export(command) => return crate::export::run(command),
         Command::Run { pipeline, quiet } => match pipeline::load(&pipeline)? {
             pipeline::Job::Convert(opts) => (opts, quiet),
             #[cfg(feature = "delta")]

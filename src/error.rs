@@ -239,6 +239,7 @@ impl Problem {
             field: self.field,
             kind: self.kind,
             message,
+            column: self.column,
         }
     }
 }
@@ -251,6 +252,25 @@ pub struct Reject {
     pub field: Option<String>,
     pub kind: RejectKind,
     pub message: String,
+    /// 1-based column of `line`, when known. Not a column of the `rejects` table (its
+    /// message names it); `pfocr-etl check` prints it. Last, so sorting is unchanged.
+    pub column: Option<u32>,
+}
+
+impl Reject {
+    /// The message without the `path, line L, column C: ` prefix that
+    /// [`Problem::into_reject`] puts in front (for outputs that print the position apart).
+    pub fn detail(&self) -> &str {
+        let mut prefix = self.source_path.clone();
+        if let Some(line) = self.line {
+            prefix.push_str(&format!(", line {line}"));
+            if let Some(col) = self.column {
+                prefix.push_str(&format!(", column {col}"));
+            }
+        }
+        prefix.push_str(": ");
+        self.message.strip_prefix(&prefix).unwrap_or(&self.message)
+    }
 }
 
 #[cfg(test)]

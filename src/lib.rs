@@ -13,6 +13,7 @@
 //! ```
 
 pub mod batch;
+pub mod check;
 pub mod cli;
 pub mod column;
 pub mod convert;
@@ -21,6 +22,7 @@ pub mod decode;
 pub mod delta;
 pub mod discover;
 pub mod error;
+pub mod export;
 pub mod floor;
 pub mod generate;
 pub mod merge;

@@ -132,6 +132,7 @@ impl Merge {
                             line: Some(c.figid_line),
                             field: Some("figid".into()),
                             kind: RejectKind::DuplicateFigid,
+                            column: None,
                         });
                         let masks = keep.get_or_insert_with(|| {
                             std::array::from_fn(|t| vec![true; batches.0[t].num_rows()])
@@ -191,6 +192,7 @@ impl Merge {
                     line: None,
                     field: None,
                     kind: RejectKind::OrphanTable,
+                    column: None,
                 });
             }
         }
@@ -215,6 +217,7 @@ fn conflict(table_rel: &str, figure_rel: &str) -> Reject {
         line: None,
         field: None,
         kind: RejectKind::ConflictingTable,
+        column: None,
     }
 }
 

@@ -28,3 +28,7 @@ mod delta;
 mod fuzz_regressions;
 // Property test: any generated valid corpus converts, values read back from Parquet unchanged.
 mod roundtrip;
+// `pfocr-etl export gmt|jsonl`: GMT lines and JSON objects read back, Parquet and Delta.
+mod export;
+// `pfocr-etl check`: rejects in text, GitHub and JSON formats, exit statuses.
+mod check;

@@ -147,7 +147,7 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
 
 /// Registers the s3://, gs:// and az:// schemes with delta-rs, once. (The `deltalake`
 /// crate does this from static constructors, which a linker may drop: do it explicitly.)
-fn register_object_stores() {
+pub(crate) fn register_object_stores() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         deltalake::aws::register_handlers(None);
@@ -163,7 +163,7 @@ fn register_object_stores() {
 /// directory as it parses. A local path holding `%` is refused before anything is created:
 /// delta-rs decodes the URL of a local table twice, so `a%20b` would be written as `a%20b`
 /// and read back as `a b`.
-fn root_url(table: &str, create: bool) -> Result<Url> {
+pub(crate) fn root_url(table: &str, create: bool) -> Result<Url> {
     let bad = |why: String| Error::Options(format!("--table {table}: {why}"));
     let local = match Url::parse(table) {
         Ok(url) if url.scheme() == "file" => Some(

@@ -180,6 +180,7 @@ fn walk(
                     line: None,
                     field: None,
                     kind: RejectKind::Unreadable,
+                    column: None,
                 });
                 listing.unreadable += 1;
             }
@@ -205,6 +206,7 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
             line: None,
             field: None,
             kind: RejectKind::OrphanTable,
+            column: None,
         });
         return;
     };
@@ -221,6 +223,7 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
             line: None,
             field: None,
             kind: RejectKind::OrphanTable,
+            column: None,
         });
     }
 }
