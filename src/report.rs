@@ -2,7 +2,6 @@
 //! `_manifest.json` written last into the output.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::time::Duration;
 
