@@ -10,13 +10,15 @@
 # and prints, per case and thread count, the outcome (converted/rejected), wall seconds and
 # peak RSS (GNU time's %M). The target of issue 14 is a peak under 200 MiB for every case.
 #
-# Usage: benches/rss.sh        (env: THREADS=2)
+# Usage: benches/rss.sh        (env: THREADS=2, BIN=<a built pfocr-etl> to skip the build)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pfocr-etl
-bin=$root/target/release/pfocr-etl
+if [[ -z "${BIN:-}" ]]; then
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pfocr-etl
+fi
+bin=${BIN:-$root/target/release/pfocr-etl}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfocr-rss.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 

@@ -4,11 +4,15 @@
 //!
 //! A mapping of n keys costs O(n) expected, whatever the keys: the first few are compared
 //! directly (most mappings are small, and hashing them would cost more than it saves), the
-//! rest go to a `HashSet` with the standard library's randomly seeded SipHash, so input
-//! crafted to collide cannot make the check quadratic again.
+//! rest go to a `HashSet` of 128-bit fingerprints made with the standard library's randomly
+//! seeded SipHash, so input crafted to collide cannot make the check quadratic again, and a
+//! million keys cost 16 bytes each instead of a copy of each (as `merge.rs` keeps figids).
+//! Two distinct keys share a fingerprint as rarely as two random 128-bit values match.
 
 use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 /// Keys held in the small list before the set takes over.
 const LINEAR_KEYS: usize = 8;
@@ -17,16 +21,16 @@ const LINEAR_KEYS: usize = 8;
 #[derive(Debug, Default)]
 pub struct KeySet<'a> {
     small: Vec<Cow<'a, str>>,
-    big: HashSet<Cow<'a, str>>,
+    /// Fingerprints of every key, once there are more than [`LINEAR_KEYS`].
+    big: Option<(HashSet<u128>, [RandomState; 2])>,
 }
 
 impl<'a> KeySet<'a> {
     /// True when `key` was inserted before.
     pub fn contains(&self, key: &str) -> bool {
-        if self.big.is_empty() {
-            self.small.iter().any(|k| k == key)
-        } else {
-            self.big.contains(key)
+        match &self.big {
+            None => self.small.iter().any(|k| k == key),
+            Some((set, seeds)) => set.contains(&fingerprint(seeds, key)),
         }
     }
 
@@ -35,16 +39,27 @@ impl<'a> KeySet<'a> {
         if self.contains(&key) {
             return false;
         }
-        if self.big.is_empty() && self.small.len() < LINEAR_KEYS {
-            self.small.push(key);
-        } else {
-            if self.big.is_empty() {
-                self.big.extend(self.small.drain(..));
+        match &mut self.big {
+            None if self.small.len() < LINEAR_KEYS => self.small.push(key),
+            None => {
+                let seeds = [RandomState::new(), RandomState::new()];
+                let mut set: HashSet<u128> =
+                    self.small.iter().map(|k| fingerprint(&seeds, k)).collect();
+                set.insert(fingerprint(&seeds, &key));
+                self.small = Vec::new();
+                self.big = Some((set, seeds));
             }
-            self.big.insert(key);
+            Some((set, seeds)) => {
+                set.insert(fingerprint(seeds, &key));
+            }
         }
         true
     }
+}
+
+/// A 128-bit fingerprint of `key` from two independently seeded SipHashes.
+fn fingerprint(seeds: &[RandomState; 2], key: &str) -> u128 {
+    (u128::from(seeds[0].hash_one(key)) << 64) | u128::from(seeds[1].hash_one(key))
 }
 
 #[cfg(test)]
