@@ -49,6 +49,11 @@ impl TableBuilder {
         self.columns[i].len()
     }
 
+    /// Bytes the rows take, over all columns.
+    pub fn bytes(&self) -> usize {
+        self.columns.iter().map(Column::bytes).sum()
+    }
+
     /// Cuts every column back to `rows` rows.
     pub fn truncate(&mut self, rows: usize) {
         for c in &mut self.columns {
@@ -112,6 +117,11 @@ impl Builders {
             self.chemicals.rows(),
             self.diseases.rows(),
         ])
+    }
+
+    /// Bytes the rows of the four tables take.
+    pub fn bytes(&self) -> usize {
+        self.figures.bytes() + self.genes.bytes() + self.chemicals.bytes() + self.diseases.bytes()
     }
 
     /// Drops everything pushed since `mark`.

@@ -5,17 +5,18 @@
 //! [`decode_corpus`] is the engine shared by every output: it streams batches into any
 //! [`Sink`] (Parquet files here, Delta tables for scheduled loads).
 
+use std::ops::Range;
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
 
 use crate::batch::{Batches, Builders, TableBuilder};
 use crate::decode::{decode_file, DiskTables, Outcome};
-use crate::discover::{discover, Corpus, FigureFile, Figures};
+use crate::discover::{discover, Corpus, Figures};
 use crate::error::{Error, Reject, Result};
 use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
-use crate::ordered::{ordered_map, LaneFn};
+use crate::ordered::{ordered_map, Emit, LaneFn, Weigh, Window};
 use crate::publish::Staging;
 use crate::report::{manifest_json, Progress, Summary};
 use crate::schema::Table;
@@ -24,6 +25,35 @@ use crate::write::{TableWriter, TableWriters};
 /// Chunks in flight per worker thread: enough slack to keep workers busy while the writer
 /// waits for the next chunk in order, small enough to bound memory.
 const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Decoded bytes after which a chunk hands over what it holds as a part of its result, so a
+/// chunk of large records does not hold them all (256 records of 16 MiB each would be 4 GiB).
+pub const PART_BYTES: usize = 8 << 20;
+
+/// Decoded bytes that may wait for the merge and the writers, over all chunks, before
+/// workers write or wait instead of decoding more (see [`crate::ordered`]). With the records'
+/// own bounds (`--max-record-bytes`, the child row budget) it keeps the peak memory of a run
+/// under 200 MiB whatever the records' sizes.
+pub const IN_FLIGHT_BYTES: usize = 64 << 20;
+
+/// The rows of some consecutive records of one chunk: (chunk index, the records' positions
+/// in the chunk, their batches, their outcomes).
+type Part = (usize, Range<usize>, Batches, Vec<Outcome>);
+
+impl Weigh for Result<Part> {
+    fn weight(&self) -> usize {
+        match self {
+            Ok((_, _, batches, _)) => batches.0.iter().map(Weigh::weight).sum(),
+            Err(_) => 0,
+        }
+    }
+}
+
+impl Weigh for RecordBatch {
+    fn weight(&self) -> usize {
+        self.get_array_memory_size()
+    }
+}
 
 /// Where converted batches go: one writer per table. Each table's batches arrive in sorted
 /// source-path order; different tables are written at the same time, on the decoding pool.
@@ -103,15 +133,15 @@ pub fn decode_corpus(
     ordered_map(
         &pool,
         chunks.len(),
-        opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
-        &|i| {
-            let files = chunks[i].iter().map(|&f| figures.at(f));
-            decode_chunk(files, &tables_on_disk).map(|(b, o)| (i, b, o))
+        Window {
+            items: opts.threads * CHUNKS_IN_FLIGHT_PER_THREAD,
+            bytes: IN_FLIGHT_BYTES,
         },
+        &|i, emit| decode_chunk(i, chunks[i], figures, &tables_on_disk, emit),
         &|panic| Error::Internal(format!("a decoding worker panicked: {panic}")),
         |decoded| {
-            let (i, batches, outcomes) = decoded?;
-            let accepted = merge.accept(batches, outcomes, chunks[i], figures)?;
+            let (i, range, batches, outcomes) = decoded?;
+            let accepted = merge.accept(batches, outcomes, &chunks[i][range], figures)?;
             progress.inc(accepted.records as u64);
             Ok(accepted.batches.0.into())
         },
@@ -151,14 +181,34 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     Ok(summary)
 }
 
-/// Decodes a chunk of figure files into one batch per data table.
-fn decode_chunk<'f>(
-    files: impl Iterator<Item = FigureFile<'f>>,
+/// Decodes chunk `chunk` (the figure files at `indices`) into one batch per data table; once
+/// the rows decoded hold more than [`PART_BYTES`], they go to `emit` as a part of the result
+/// and the chunk goes on with empty builders. The parts depend only on the input, so the
+/// batches written are the same for any thread count.
+fn decode_chunk(
+    chunk: usize,
+    indices: &[usize],
+    figures: &Figures,
     disk: &DiskTables<'_>,
-) -> Result<(Batches, Vec<Outcome>)> {
+    emit: &Emit<'_, Result<Part>>,
+) -> Result<Part> {
     let mut builders = Builders::default();
-    let outcomes = files.map(|f| decode_file(f, disk, &mut builders)).collect();
-    Ok((builders.finish()?, outcomes))
+    let mut outcomes = Vec::with_capacity(indices.len());
+    let mut start = 0;
+    for (k, &f) in indices.iter().enumerate() {
+        outcomes.push(decode_file(figures.at(f), disk, &mut builders));
+        if builders.bytes() > PART_BYTES && k + 1 < indices.len() {
+            let batches = builders.finish()?;
+            emit(Ok((
+                chunk,
+                start..k + 1,
+                batches,
+                std::mem::take(&mut outcomes),
+            )));
+            start = k + 1;
+        }
+    }
+    Ok((chunk, start..indices.len(), builders.finish()?, outcomes))
 }
 
 /// The rejects table as one batch.

@@ -173,6 +173,43 @@ impl fmt::Display for RejectKind {
     }
 }
 
+/// Most characters of a value, key or name that a message quotes; longer ones are cut there
+/// and end in an ellipsis, so a 2 MB bad value gives a short message, not a 2 MB one.
+pub const QUOTE_MAX_CHARS: usize = 200;
+
+/// `text` as a message quotes it: in single quotes, control characters escaped (`\n`,
+/// `\u{1}`), cut after [`QUOTE_MAX_CHARS`] characters with `…` and the full length in bytes.
+///
+/// The one way every message shows a value, key, column name or figid taken from the input.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(QUOTE_MAX_CHARS * 4) + 2);
+    out.push('\'');
+    out.push_str(&shortened(text));
+    out.push('\'');
+    if text.chars().nth(QUOTE_MAX_CHARS).is_some() {
+        out.push_str(&format!(" ({} bytes)", text.len()));
+    }
+    out
+}
+
+/// `text` cut after [`QUOTE_MAX_CHARS`] characters (with `…`) and control characters escaped:
+/// what [`quoted`] puts between its quotes, and what a reject's `field` holds.
+pub fn shortened(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(QUOTE_MAX_CHARS * 4) + 3);
+    for (n, c) in text.chars().enumerate() {
+        if n == QUOTE_MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A problem found while decoding one value, before the file it came from is known.
 ///
 /// Decoders return this; the record decoder adds the field, and the reader adds the file.
@@ -210,10 +247,11 @@ impl Problem {
         self
     }
 
-    /// Sets the field if none is known yet (the innermost field wins).
+    /// Sets the field if none is known yet (the innermost field wins); a key longer than
+    /// [`QUOTE_MAX_CHARS`] characters is kept [`shortened`].
     pub fn in_field(mut self, field: &str) -> Self {
         if self.field.is_none() {
-            self.field = Some(field.to_owned());
+            self.field = Some(shortened(field));
         }
         self
     }
@@ -230,6 +268,7 @@ impl Problem {
         }
         message.push_str(": ");
         if let Some(field) = &self.field {
+            // Already shortened by `in_field`.
             message.push_str(&format!("field '{field}': "));
         }
         message.push_str(&self.detail);
@@ -302,6 +341,29 @@ mod tests {
             .in_field("inner")
             .in_field("outer");
         assert_eq!((p.line, p.field.as_deref()), (Some(3), Some("inner")));
+    }
+
+    #[test]
+    fn long_values_and_fields_are_quoted_short() {
+        let long = "x".repeat(2_000_000);
+        let q = quoted(&long);
+        assert_eq!(
+            q,
+            format!("'{}…' (2000000 bytes)", "x".repeat(QUOTE_MAX_CHARS))
+        );
+        assert_eq!(quoted("a\nb"), "'a\\nb'");
+        assert_eq!(
+            quoted(&"é".repeat(QUOTE_MAX_CHARS)),
+            format!("'{}'", "é".repeat(200))
+        );
+        let r = Problem::new(RejectKind::Yaml, format!("duplicate key {}", quoted(&long)))
+            .in_field(&long)
+            .into_reject("_figures/a.md");
+        assert!(r.message.len() < 1_000, "{} bytes", r.message.len());
+        assert_eq!(
+            r.field.as_deref().map(str::len),
+            Some(QUOTE_MAX_CHARS + '…'.len_utf8())
+        );
     }
 
     #[test]

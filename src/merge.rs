@@ -125,8 +125,8 @@ impl Merge {
                         self.rejected += 1;
                         self.rejects.push(Reject {
                             message: format!(
-                                "{rel}, line {}: figid '{}' is already used by {first_path} (the first file in path order keeps it)",
-                                c.figid_line, c.figid
+                                "{rel}, line {}: figid {} is already used by {first_path} (the first file in path order keeps it)",
+                                c.figid_line, crate::error::quoted(&c.figid)
                             ),
                             source_path: rel,
                             line: Some(c.figid_line),
@@ -184,8 +184,9 @@ impl Merge {
             for (kind, file) in set.files(figid) {
                 orphans.push(Reject {
                     message: format!(
-                        "{}: no figure has figid '{figid}', which the file name names (expected _figures/{figid}.md or a record with that figid) — its {} rows were not loaded",
+                        "{}: no figure has figid {}, which the file name names (expected _figures/{figid}.md or a record with that figid) — its {} rows were not loaded",
                         file.rel,
+                        crate::error::quoted(figid),
                         kind.key()
                     ),
                     source_path: file.rel,

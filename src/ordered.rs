@@ -7,26 +7,56 @@
 //! threads, so writing one table overlaps decoding and writing the others. Everything runs
 //! on the pool: `--threads N` means N busy threads, not N plus writers.
 //!
-//! Memory stays bounded however many items there are: at most `window` items are in flight
-//! (spawned and not yet merged), and when the lanes hold more than `window` items per lane
-//! the merging worker writes lane items itself instead of starting more work (or, when other
-//! workers are writing every lane that is behind, goes on decoding up to twice that; so at
-//! most `2 * window * lanes + window` lane items wait).
+//! A work item may hand over leading *parts* of its result before it ends ([`Emit`]); they
+//! are merged in order like whole results, so an item holding much data need not keep it
+//! all until it is done.
+//!
+//! Memory stays bounded however many items there are, and however large they are: at most
+//! `window.items` items are in flight (spawned and not yet merged), and when the lanes hold
+//! more than `window.items` items per lane or `window.bytes` bytes (by [`Weigh`]), the
+//! merging worker writes lane items itself instead of starting more work (or, when other
+//! workers are writing every lane that is behind, goes on decoding up to twice that). An
+//! item that is not the oldest one in flight waits after handing over a part while parts and
+//! lane items hold more than `window.bytes`; the oldest item never waits, so the run always
+//! moves on.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use rayon::{Scope, ThreadPool};
 
 /// A lane's consumer: called once per item, in merge order.
 pub type LaneFn<'a, T, E> = Box<dyn FnMut(T) -> Result<(), E> + Send + 'a>;
 
-/// The in-order merge state: the merge function, the next index it expects, its first error.
+/// Hands a leading part of a work item's result to the merge (see [`ordered_map`]).
+pub type Emit<'a, R> = dyn Fn(R) + 'a;
+
+/// The memory a result or lane item holds, for the byte bound.
+pub trait Weigh {
+    /// Bytes held (an estimate is enough).
+    fn weight(&self) -> usize;
+}
+
+/// How much may be in flight.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Work items spawned and not yet merged (and lane items per lane before the merging
+    /// worker writes instead of merging more).
+    pub items: usize,
+    /// Bytes of parked parts and lane items before workers write or wait instead of
+    /// decoding more.
+    pub bytes: usize,
+}
+
+/// The in-order merge state: the merge function, the next (item, part) it expects, its
+/// first error.
 struct Merger<M, E> {
     merge: M,
-    next: usize,
+    next: (usize, u32),
     error: Option<E>,
 }
 
@@ -36,17 +66,26 @@ struct Lane<'a, T, E> {
     consumer: Mutex<LaneFn<'a, T, E>>,
 }
 
+/// A parked part: true when it is the item's last, and the result (or the item's panic).
+type Parked<R> = (bool, std::thread::Result<R>);
+
 /// What the workers share.
 struct Shared<'f, R, T, E, M> {
     n: usize,
-    window: usize,
-    work: &'f (dyn Fn(usize) -> R + Sync),
+    window: Window,
+    work: &'f (dyn Fn(usize, &Emit<'_, R>) -> R + Sync),
     on_panic: &'f (dyn Fn(String) -> E + Sync),
-    parked: Mutex<BTreeMap<usize, std::thread::Result<R>>>,
+    parked: Mutex<BTreeMap<(usize, u32), Parked<R>>>,
     merger: Mutex<Merger<M, E>>,
     lanes: Vec<Lane<'f, T, E>>,
     /// Lane items queued and not yet consumed, over all lanes.
     queued: AtomicUsize,
+    /// Bytes of parked parts and of queued lane items.
+    bytes: AtomicUsize,
+    /// The item the merge waits for (every item before it is merged whole).
+    head: AtomicUsize,
+    /// Signalled when `head` moves or bytes are freed, for items waiting in `wait_for_room`.
+    moved: (Mutex<()>, Condvar),
     lane_error: Mutex<Option<E>>,
     /// Work items spawned (each decides its index only when it starts: see `spawn_next`).
     spawned: AtomicUsize,
@@ -55,26 +94,31 @@ struct Shared<'f, R, T, E, M> {
     failed: AtomicBool,
 }
 
-/// Runs `work(i)` for `i` in `0..n` on `pool`, `merge` on each result in order of `i`, and
-/// each lane's consumer on the items `merge` gave it (item `k` of the returned `Vec` goes to
-/// lane `k`), in the same order. Stops at the first error. A panicking work item becomes an
-/// error through `on_panic` instead of hanging the run.
+/// Runs `work(i, emit)` for `i` in `0..n` on `pool`, `merge` on each result in order of `i`,
+/// and each lane's consumer on the items `merge` gave it (item `k` of the returned `Vec`
+/// goes to lane `k`), in the same order. `work` may call `emit` with leading parts of its
+/// result; they are merged before what it returns. Stops at the first error. A panicking
+/// work item becomes an error through `on_panic` instead of hanging the run.
+#[allow(clippy::too_many_arguments)]
 pub fn ordered_map<'f, R, T, E, M>(
     pool: &ThreadPool,
     n: usize,
-    window: usize,
-    work: &'f (dyn Fn(usize) -> R + Sync),
+    window: Window,
+    work: &'f (dyn Fn(usize, &Emit<'_, R>) -> R + Sync),
     on_panic: &'f (dyn Fn(String) -> E + Sync),
     merge: M,
     lanes: Vec<LaneFn<'f, T, E>>,
 ) -> Result<(), E>
 where
-    R: Send,
-    T: Send,
+    R: Send + Weigh,
+    T: Send + Weigh,
     E: Send,
     M: FnMut(R) -> Result<Vec<T>, E> + Send,
 {
-    let window = window.max(1);
+    let window = Window {
+        items: window.items.max(1),
+        bytes: window.bytes,
+    };
     let shared = Shared {
         n,
         window,
@@ -83,7 +127,7 @@ where
         parked: Mutex::new(BTreeMap::new()),
         merger: Mutex::new(Merger {
             merge,
-            next: 0,
+            next: (0, 0),
             error: None,
         }),
         lanes: lanes
@@ -94,13 +138,16 @@ where
             })
             .collect(),
         queued: AtomicUsize::new(0),
+        bytes: AtomicUsize::new(0),
+        head: AtomicUsize::new(0),
+        moved: (Mutex::new(()), Condvar::new()),
         lane_error: Mutex::new(None),
         spawned: AtomicUsize::new(0),
         started: AtomicUsize::new(0),
         failed: AtomicBool::new(false),
     };
     pool.scope(|s| {
-        for _ in 0..window.min(n) {
+        for _ in 0..window.items.min(n) {
             spawn_next(s, &shared);
         }
     });
@@ -115,7 +162,7 @@ where
     match merger.error.or(lane_error) {
         Some(e) => Err(e),
         None => {
-            debug_assert_eq!(merger.next, n, "every result was merged");
+            debug_assert_eq!(merger.next, (n, 0), "every result was merged");
             debug_assert_eq!(
                 shared.queued.into_inner(),
                 0,
@@ -129,8 +176,8 @@ where
 /// Spawns the next unstarted item, if any and if the run has not failed.
 fn spawn_next<'s, 'f, R, T, E, M>(s: &Scope<'s>, shared: &'s Shared<'f, R, T, E, M>)
 where
-    R: Send,
-    T: Send,
+    R: Send + Weigh,
+    T: Send + Weigh,
     E: Send,
     M: FnMut(R) -> Result<Vec<T>, E> + Send,
 {
@@ -143,19 +190,61 @@ where
         // out of order, and the merge would wait on the oldest while the window fills.
         s.spawn(move |s| {
             let i = shared.started.fetch_add(1, Ordering::Relaxed);
-            let r = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(i)));
-            lock(&shared.parked).insert(i, r);
+            let part = Cell::new(0u32);
+            let emit = |r: R| {
+                park(shared, (i, part.get()), (false, Ok(r)));
+                part.set(part.get() + 1);
+                drain(s, shared);
+                wait_for_room(shared, i);
+            };
+            let r = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(i, &emit)));
+            park(shared, (i, part.get()), (true, r));
             drain(s, shared);
         });
     }
+}
+
+/// Parks a result (or part) for the merge, counting its bytes.
+fn park<R: Weigh, T, E, M>(shared: &Shared<'_, R, T, E, M>, key: (usize, u32), parked: Parked<R>) {
+    if let Ok(r) = &parked.1 {
+        shared.bytes.fetch_add(r.weight(), Ordering::AcqRel);
+    }
+    lock(&shared.parked).insert(key, parked);
+}
+
+/// After item `i` handed over a part: while parts and lane items hold more than the byte
+/// window and `i` is not the item the merge waits for, writes lane items, or waits.
+fn wait_for_room<R, T: Weigh, E, M>(shared: &Shared<'_, R, T, E, M>, i: usize) {
+    loop {
+        if shared.failed.load(Ordering::Relaxed)
+            || shared.head.load(Ordering::Acquire) == i
+            || shared.bytes.load(Ordering::Acquire) <= shared.window.bytes
+        {
+            return;
+        }
+        if (0..shared.lanes.len()).any(|l| consume(shared, l, false)) {
+            continue;
+        }
+        let (m, cv) = &shared.moved;
+        // A timeout, not only the signal: a wake-up between the checks above and the wait
+        // would otherwise be missed.
+        let _ = cv.wait_timeout(lock(m), Duration::from_millis(5));
+    }
+}
+
+/// Wakes the items waiting for room.
+fn signal<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) {
+    let (m, cv) = &shared.moved;
+    drop(lock(m));
+    cv.notify_all();
 }
 
 /// Merges parked results in order, if no other worker is doing it already, and hands their
 /// items to the lanes.
 fn drain<'s, 'f, R, T, E, M>(s: &Scope<'s>, shared: &'s Shared<'f, R, T, E, M>)
 where
-    R: Send,
-    T: Send,
+    R: Send + Weigh,
+    T: Send + Weigh,
     E: Send,
     M: FnMut(R) -> Result<Vec<T>, E> + Send,
 {
@@ -165,11 +254,24 @@ where
             // so it will see ours.
             return;
         };
-        // Results merged whose follow-up work (the next item, the lane writes) is not spawned yet.
+        // Items merged whole whose follow-up work (the next item) is not spawned yet, and
+        // whether any part was merged (its lane writes are not spawned yet).
         let mut merged = 0;
-        while let Some(r) = lock(&shared.parked).remove(&m.next) {
-            m.next += 1;
-            merged += 1;
+        let mut any = false;
+        while let Some((last, r)) = lock(&shared.parked).remove(&m.next) {
+            m.next = if last {
+                (m.next.0 + 1, 0)
+            } else {
+                (m.next.0, m.next.1 + 1)
+            };
+            if last {
+                merged += 1;
+                shared.head.store(m.next.0, Ordering::Release);
+            }
+            any = true;
+            if let Ok(r) = &r {
+                shared.bytes.fetch_sub(r.weight(), Ordering::AcqRel);
+            }
             if m.error.is_none() && !shared.failed.load(Ordering::Relaxed) {
                 let outcome = match r {
                     Ok(r) => (m.merge)(r),
@@ -183,7 +285,7 @@ where
                     }
                 }
             }
-            if shared.queued.load(Ordering::Acquire) > bound(shared) {
+            if over_bound(shared, 1) {
                 // Far behind: write before merging more, with the merger let go, so the other
                 // workers can merge what they finish meanwhile instead of running out of work.
                 break;
@@ -191,11 +293,14 @@ where
         }
         let next = m.next;
         drop(m);
+        if any {
+            signal(shared);
+        }
         backpressure(shared);
         for _ in 0..merged {
             spawn_next(s, shared);
         }
-        if merged > 0 {
+        if any {
             // Spawned last so this worker (rayon runs its newest task first) writes the
             // batches it just merged while they are in cache; idle workers steal the work.
             for l in 0..shared.lanes.len() {
@@ -210,20 +315,21 @@ where
     }
 }
 
-/// Lane items that may wait, over all lanes, before merging workers write instead of decoding.
-fn bound<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) -> usize {
-    shared.window * shared.lanes.len()
+/// True when the lanes hold more than `factor` times the bound: `window.items` items per
+/// lane, or `window.bytes` bytes in all (parked parts included).
+fn over_bound<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, factor: usize) -> bool {
+    let queued = shared.queued.load(Ordering::Acquire);
+    queued > factor * shared.window.items * shared.lanes.len()
+        || (queued > 0 && shared.bytes.load(Ordering::Acquire) > factor * shared.window.bytes)
 }
 
 /// While the lanes are far behind, writes instead of decoding more: the longest queue that no
 /// other worker is writing. When every backlogged lane is being written already, this worker
 /// goes on decoding (waiting would leave its core idle for the length of a row-group flush),
 /// unless the backlog has reached twice the bound: then it waits for the longest queue.
-fn backpressure<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) {
-    let bound = bound(shared);
+fn backpressure<R, T: Weigh, E, M>(shared: &Shared<'_, R, T, E, M>) {
     loop {
-        let queued = shared.queued.load(Ordering::Acquire);
-        if queued <= bound {
+        if !over_bound(shared, 1) {
             return;
         }
         let mut backlog: Vec<(usize, usize)> = (0..shared.lanes.len())
@@ -239,7 +345,7 @@ fn backpressure<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) {
         if backlog.iter().any(|&(_, l)| consume(shared, l, false)) {
             continue;
         }
-        if queued <= 2 * bound {
+        if !over_bound(shared, 2) {
             return;
         }
         consume(shared, busiest, true);
@@ -247,18 +353,19 @@ fn backpressure<R, T, E, M>(shared: &Shared<'_, R, T, E, M>) {
 }
 
 /// Queues each item on its lane.
-fn enqueue<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, items: Vec<T>) {
+fn enqueue<R, T: Weigh, E, M>(shared: &Shared<'_, R, T, E, M>, items: Vec<T>) {
     assert_eq!(items.len(), shared.lanes.len(), "one item per lane");
     for (l, item) in items.into_iter().enumerate() {
         // Counted before it is queued, so a consumer never counts it off first.
         shared.queued.fetch_add(1, Ordering::AcqRel);
+        shared.bytes.fetch_add(item.weight(), Ordering::AcqRel);
         lock(&shared.lanes[l].queue).push_back(item);
     }
 }
 
 /// Consumes lane `l`'s queued items in order, if no other worker is doing it already (or,
 /// with `wait`, after the worker that is has finished). Says whether it consumed any.
-fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) -> bool {
+fn consume<R, T: Weigh, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) -> bool {
     let lane = &shared.lanes[l];
     let mut wait = wait;
     let mut consumed = false;
@@ -275,6 +382,7 @@ fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) ->
         };
         while let Some(item) = lock(&lane.queue).pop_front() {
             consumed = true;
+            let weight = item.weight();
             if !shared.failed.load(Ordering::Relaxed) {
                 if let Err(e) = (consumer)(item) {
                     lock(&shared.lane_error).get_or_insert(e);
@@ -282,8 +390,12 @@ fn consume<R, T, E, M>(shared: &Shared<'_, R, T, E, M>, l: usize, wait: bool) ->
                 }
             }
             shared.queued.fetch_sub(1, Ordering::AcqRel);
+            shared.bytes.fetch_sub(weight, Ordering::AcqRel);
         }
         drop(consumer);
+        if consumed {
+            signal(shared);
+        }
         if lock(&lane.queue).is_empty() {
             return consumed;
         }
@@ -305,6 +417,32 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Weigh for usize {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    impl Weigh for () {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    impl Weigh for String {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    /// A window of `items`, with no byte bound.
+    fn items(items: usize) -> Window {
+        Window {
+            items,
+            bytes: usize::MAX,
+        }
+    }
 
     fn pool(threads: usize) -> ThreadPool {
         rayon::ThreadPoolBuilder::new()
@@ -339,8 +477,8 @@ mod tests {
                 ordered_map(
                     &pool(threads),
                     100,
-                    window,
-                    &|i| {
+                    items(window),
+                    &|i, _| {
                         nap(i);
                         i
                     },
@@ -375,8 +513,8 @@ mod tests {
         ordered_map(
             &pool(4),
             200,
-            2,
-            &|i| i,
+            items(2),
+            &|i, _| i,
             &|m| m,
             |i| {
                 let w = waiting.fetch_add(1, Ordering::SeqCst) + 1;
@@ -390,13 +528,69 @@ mod tests {
         assert!(most <= 2 * 2 + 2, "{most} items waited for the slow lane");
     }
 
+    /// A lane item of 1,000 bytes, for the byte bound.
+    struct Heavy(usize);
+
+    impl Weigh for Heavy {
+        fn weight(&self) -> usize {
+            1_000
+        }
+    }
+
+    #[test]
+    fn parts_arrive_in_order_and_bytes_bound_what_waits() {
+        // 20 items of 30 parts each behind a slow lane. A window of 8 items would let
+        // 8 * 30 parts wait; the byte window (10 parts) holds them to a few over it.
+        for threads in [1, 2, 4] {
+            let alive = AtomicUsize::new(0);
+            let most = AtomicUsize::new(0);
+            let born = || {
+                let a = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(a, Ordering::SeqCst);
+            };
+            let mut seen = Vec::new();
+            let lanes: Vec<LaneFn<'_, Heavy, String>> = vec![Box::new(|h: Heavy| {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                seen.push(h.0);
+                alive.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            })];
+            ordered_map(
+                &pool(threads),
+                20,
+                Window {
+                    items: 8,
+                    bytes: 10_000,
+                },
+                &|i, emit| {
+                    for k in 0..29 {
+                        born();
+                        emit(Heavy(i * 30 + k));
+                    }
+                    born();
+                    Heavy(i * 30 + 29)
+                },
+                &|m| m,
+                |h| Ok(vec![h]),
+                lanes,
+            )
+            .unwrap();
+            assert_eq!(seen, (0..600).collect::<Vec<_>>(), "{threads} threads");
+            let most = most.into_inner();
+            assert!(
+                most <= 2 * 10 + 2 * threads + 8,
+                "{most} parts waited ({threads} threads)"
+            );
+        }
+    }
+
     #[test]
     fn a_panic_is_an_error_not_a_hang() {
         let r = ordered_map(
             &pool(2),
             10,
-            2,
-            &|i| if i == 5 { panic!("boom {i}") } else { i },
+            items(2),
+            &|i, _| if i == 5 { panic!("boom {i}") } else { i },
             &|m| m,
             |i| Ok(vec![i]),
             vec![Box::new(|_| Ok(()))],
@@ -410,8 +604,8 @@ mod tests {
         let r = ordered_map(
             &pool(2),
             1000,
-            4,
-            &|i| i,
+            items(4),
+            &|i, _| i,
             &|m| m,
             |i| {
                 merged += 1;
@@ -433,8 +627,8 @@ mod tests {
         let r = ordered_map(
             &pool(2),
             1000,
-            2,
-            &|i| {
+            items(2),
+            &|i, _| {
                 started.fetch_add(1, Ordering::Relaxed);
                 i
             },
@@ -465,8 +659,8 @@ mod tests {
         ordered_map(
             &pool(1),
             50,
-            8,
-            &|i| lock(&started).push(i),
+            items(8),
+            &|i, _| lock(&started).push(i),
             &|m| m,
             |()| Ok(vec![0]),
             lanes,
@@ -481,8 +675,8 @@ mod tests {
         ordered_map(
             &pool(2),
             0,
-            4,
-            &|i| i,
+            items(4),
+            &|i, _| i,
             &|m: String| m,
             |i| Ok(vec![i]),
             vec![Box::new(|_| Ok(()))],

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::error::{Problem, RejectKind};
+use crate::error::{quoted, Problem, RejectKind};
 
 /// Reads a whole file as UTF-8 text, refusing files larger than `max_bytes`.
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
@@ -77,10 +77,12 @@ pub fn split_front_matter(text: &str) -> Result<Split<'_>, Problem> {
     let mut lines = LineIter { text, pos: 0 };
     let (first, _) = lines.next().expect("text is not empty");
     if !is_delimiter(first) {
-        let shown: String = first.chars().take(40).collect();
         return Err(Problem::new(
             RejectKind::NoFrontMatter,
-            format!("expected the first line to be '---' opening the YAML front matter, found '{shown}'"),
+            format!(
+                "expected the first line to be '---' opening the YAML front matter, found {}",
+                quoted(first)
+            ),
         )
         .at(1, 1));
     }

@@ -72,7 +72,7 @@ pub fn run_with_limit(mut cmd: Command, limit: Duration) -> (Output, Duration) {
 
 /// `pfocr-etl convert <w>/corpus --out <w>/out --quiet <args>` with a 20 s hang guard, under
 /// `/usr/bin/time -v` when it exists. Returns the output and the peak RSS in KiB, if measured.
-fn convert_guarded(w: &Workdir, args: &[&str]) -> (Output, Option<u64>) {
+pub fn convert_guarded(w: &Workdir, args: &[&str]) -> (Output, Option<u64>) {
     let bin = env!("CARGO_BIN_EXE_pfocr-etl");
     let time = Path::new("/usr/bin/time");
     let mut cmd = if time.exists() {

@@ -19,6 +19,8 @@ mod parquet_props;
 mod publish;
 // Hostile input (malformed, binary, huge, alias bombs, deep nesting, symlinks): one reject each.
 mod hostile;
+// The edges of issue 14: linear time, bounded memory, TSV claims, short true messages.
+mod edges;
 // Output faults: unwritable, read-only, disk full (tmpfs), SIGKILL at random moments.
 mod crash;
 // `pfocr-etl load`: Delta tables, incremental = full rebuild, shards, concurrency, SIGKILL.

@@ -61,6 +61,11 @@ impl TextListColumn {
         self.len() == 0
     }
 
+    /// Bytes the rows take: their offsets and items.
+    pub fn bytes(&self) -> usize {
+        self.offsets.len() * 4 + self.items.bytes()
+    }
+
     /// Cuts back to `len` rows (also dropping items of an unfinished row).
     pub fn truncate(&mut self, len: usize) {
         if len < self.len() {

@@ -90,6 +90,18 @@ impl Column {
         self.len() == 0
     }
 
+    /// Bytes the rows take (values, offsets, validity), for bounding memory.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Column::Text(c) => c.bytes(),
+            Column::I16(c) => c.bytes(),
+            Column::I32(c) => c.bytes(),
+            Column::I64(c) => c.bytes(),
+            Column::F64(c) => c.bytes(),
+            Column::TextList(c) => c.bytes(),
+        }
+    }
+
     /// Cuts the column back to `len` rows.
     pub fn truncate(&mut self, len: usize) {
         match self {

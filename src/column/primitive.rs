@@ -11,7 +11,7 @@ use arrow::buffer::{NullBuffer, ScalarBuffer};
 use arrow::datatypes::Float64Type;
 
 use super::is_na_text;
-use crate::error::{Problem, RejectKind};
+use crate::error::{quoted, Problem, RejectKind};
 
 /// A nullable integer column of Arrow type `T`.
 #[derive(Debug)]
@@ -38,22 +38,23 @@ where
 {
     /// Parses and appends a scalar.
     pub fn push_scalar(&mut self, text: &str) -> Result<(), Problem> {
-        match parse_int(text)? {
-            None => self.push_null(),
-            Some(v) => {
-                let v = T::Native::try_from(v).map_err(|_| {
-                    Problem::new(
-                        RejectKind::BadValue,
-                        format!(
-                            "expected a whole number that fits {} ({}), found '{}'",
-                            T::DATA_TYPE,
-                            range_of::<T>(),
-                            text
-                        ),
-                    )
-                })?;
-                self.push(v);
-            }
+        let out_of_range = || {
+            Problem::new(
+                RejectKind::BadValue,
+                format!(
+                    "expected a whole number that fits {} ({}), found {}",
+                    T::DATA_TYPE,
+                    range_of::<T>(),
+                    quoted(text)
+                ),
+            )
+        };
+        match whole_number(text) {
+            Ok(None) => self.push_null(),
+            Ok(Some(v)) => self.push(T::Native::try_from(v).map_err(|_| out_of_range())?),
+            // Beyond 64 bits is beyond this column's range too: name the column's range.
+            Err(IntFault::OutOfRange) => return Err(out_of_range()),
+            Err(IntFault::NotWhole) => return Err(not_whole(text)),
         }
         Ok(())
     }
@@ -83,6 +84,11 @@ impl<T: ArrowPrimitiveType> IntColumn<T> {
         self.values.is_empty()
     }
 
+    /// Bytes the rows take: values and validity.
+    pub fn bytes(&self) -> usize {
+        self.values.len() * std::mem::size_of::<T::Native>() + self.valid.len()
+    }
+
     /// Cuts back to `len` rows.
     pub fn truncate(&mut self, len: usize) {
         if len >= self.len() {
@@ -108,7 +114,7 @@ fn range_of<T: ArrowPrimitiveType>() -> &'static str {
     match T::DATA_TYPE {
         arrow::datatypes::DataType::Int16 => "-32768 to 32767",
         arrow::datatypes::DataType::Int32 => "-2147483648 to 2147483647",
-        _ => "a 64-bit integer",
+        _ => "-9223372036854775808 to 9223372036854775807",
     }
 }
 
@@ -151,6 +157,11 @@ impl FloatColumn {
         self.inner.is_empty()
     }
 
+    /// Bytes the rows take: values and validity.
+    pub fn bytes(&self) -> usize {
+        self.inner.bytes()
+    }
+
     /// Cuts back to `len` rows.
     pub fn truncate(&mut self, len: usize) {
         self.inner.truncate(len);
@@ -171,23 +182,41 @@ fn is_nan_text(t: &str) -> bool {
 /// Parses a whole number written in decimal (optionally signed, surrounding spaces ignored);
 /// `Ok(None)` for the missing markers.
 pub fn parse_int(text: &str) -> Result<Option<i64>, Problem> {
+    whole_number(text).map_err(|fault| match fault {
+        IntFault::NotWhole => not_whole(text),
+        IntFault::OutOfRange => Problem::new(
+            RejectKind::BadValue,
+            format!(
+                "whole number {} is out of the Int64 range (-9223372036854775808 to 9223372036854775807)",
+                quoted(text)
+            ),
+        ),
+    })
+}
+
+/// Why a text is not an `i64`.
+enum IntFault {
+    NotWhole,
+    OutOfRange,
+}
+
+fn whole_number(text: &str) -> Result<Option<i64>, IntFault> {
     let t = text.trim();
     if is_na_text(t) || is_nan_text(t) {
         return Ok(None);
     }
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Problem::new(
-            RejectKind::BadValue,
-            format!("expected a whole number, found '{text}'"),
-        ));
+        return Err(IntFault::NotWhole);
     }
-    t.parse::<i64>().map(Some).map_err(|_| {
-        Problem::new(
-            RejectKind::BadValue,
-            format!("whole number '{text}' is out of the 64-bit range"),
-        )
-    })
+    t.parse::<i64>().map(Some).map_err(|_| IntFault::OutOfRange)
+}
+
+fn not_whole(text: &str) -> Problem {
+    Problem::new(
+        RejectKind::BadValue,
+        format!("expected a whole number, found {}", quoted(text)),
+    )
 }
 
 /// Parses a decimal or YAML 1.2 float (`1.5`, `-2e3`, `.inf`); `Ok(None)` for the missing
@@ -214,7 +243,7 @@ pub fn parse_float(text: &str) -> Result<Option<f64>, Problem> {
         Ok(v) if numeric => Ok(Some(v)),
         _ => Err(Problem::new(
             RejectKind::BadValue,
-            format!("expected a number, found '{text}'"),
+            format!("expected a number, found {}", quoted(text)),
         )),
     }
 }
@@ -248,6 +277,20 @@ mod tests {
         c.push_scalar("32767").unwrap();
         let e = c.push_scalar("40000").unwrap_err();
         assert!(e.detail.contains("-32768 to 32767"), "{}", e.detail);
+        // Beyond 64 bits: still the column's own range in the message, the value cut short.
+        let e = c.push_scalar("99999999999999999999").unwrap_err();
+        assert!(
+            e.detail.contains("fits Int16 (-32768 to 32767)"),
+            "{}",
+            e.detail
+        );
+        let huge = "9".repeat(2_000_000);
+        let e = c.push_scalar(&huge).unwrap_err();
+        assert!(e.detail.len() < 400, "{} bytes", e.detail.len());
+        let e = IntColumn::<Int64Type>::default()
+            .push_scalar("-99999999999999999999")
+            .unwrap_err();
+        assert!(e.detail.contains("-9223372036854775808 to"), "{}", e.detail);
         let mut c = IntColumn::<Int64Type>::default();
         c.push_scalar("9000000000").unwrap();
         assert_eq!(

@@ -69,6 +69,11 @@ impl TextColumn {
         self.valid.is_empty()
     }
 
+    /// Bytes the rows take: text, offsets and validity.
+    pub fn bytes(&self) -> usize {
+        self.data.len() + self.offsets.len() * 4 + self.valid.len()
+    }
+
     /// Cuts back to `len` rows.
     pub fn truncate(&mut self, len: usize) {
         if len >= self.len() {

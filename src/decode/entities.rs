@@ -6,12 +6,14 @@ use std::sync::OnceLock;
 
 use saphyr_parser::Event;
 
+use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
+use super::keys::KeySet;
 use super::node::{decode_value, ListRule};
 use super::value::{curie, key_index, KeyIndex};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
-use crate::error::{Problem, RejectKind};
+use crate::error::{quoted, Problem, RejectKind};
 use crate::schema::Table;
 
 /// Child column index of `figid` (pushed when the record is complete).
@@ -125,6 +127,7 @@ pub fn decode_inline(
     first: Ev<'_>,
     kind: EntityKind,
     out: &mut TableBuilder,
+    budget: &mut RowBudget,
 ) -> Result<(), Problem> {
     match &first.event {
         Event::SequenceStart(..) => {
@@ -134,13 +137,13 @@ pub fn decode_inline(
                 match &item.event {
                     Event::SequenceEnd => return Ok(()),
                     Event::Scalar(t, style, ..) if is_yaml_null(t, *style) || is_na_text(t) => {}
-                    Event::MappingStart(..) => decode_row(ev, kind, position, out)?,
+                    Event::MappingStart(..) => decode_row(ev, kind, position, out, budget)?,
                     other => return Err(not_a_mapping(kind, other).at(item.line, item.col)),
                 }
                 position += 1;
             }
         }
-        Event::MappingStart(..) => decode_row(ev, kind, 0, out),
+        Event::MappingStart(..) => decode_row(ev, kind, 0, out, budget),
         other => Err(not_a_mapping(kind, other).at(first.line, first.col)),
     }
 }
@@ -163,15 +166,17 @@ fn decode_row(
     kind: EntityKind,
     ordinal: i32,
     out: &mut TableBuilder,
+    budget: &mut RowBudget,
 ) -> Result<(), Problem> {
     let plan = plan(kind);
+    budget.spend(ROW_OVERHEAD_BYTES)?;
     out.col(ORDINAL).i32().push(ordinal);
     let row_len = out.len_of(ORDINAL);
     let mut seen = 0u32;
     let mut source: Option<Cow<'_, str>> = None;
     let mut identifier: Option<Cow<'_, str>> = None;
     let mut extra = String::new();
-    let mut extra_keys: Vec<Cow<'_, str>> = Vec::new();
+    let mut extra_keys = KeySet::default();
     loop {
         let Ev {
             event,
@@ -192,7 +197,7 @@ fn decode_row(
         let dup = || {
             Problem::new(
                 RejectKind::Yaml,
-                format!("duplicate key '{key}' in a {} item", kind.key()),
+                format!("duplicate key {} in a {} item", quoted(&key), kind.key()),
             )
             .at(key_line, key_col)
         };
@@ -207,7 +212,7 @@ fn decode_row(
             json_string(&key, &mut extra);
             extra.push(':');
             node_to_json(ev, value, &mut extra).map_err(at)?;
-            extra_keys.push(key);
+            extra_keys.insert(key);
             continue;
         };
         if seen & (1 << id) != 0 {
@@ -226,6 +231,7 @@ fn decode_row(
         let id = identifier.and_then(|id| curie(&id, source.as_deref().filter(|s| !is_na_text(s))));
         out.col(mesh).text().push_opt(id.as_deref());
     }
+    budget.spend(extra.len())?;
     let extra_col = out.col(plan.extra).text();
     if extra.is_empty() {
         extra_col.push_null();
@@ -254,10 +260,17 @@ fn scalar_text(value: Ev<'_>) -> Result<Option<Cow<'_, str>>, Problem> {
 }
 
 /// Pushes `figid` into the key column of every row added since the table had `rows` rows.
-pub fn fill_figid(out: &mut TableBuilder, figid: &str) {
+/// Each copy counts against `budget`.
+pub fn fill_figid(
+    out: &mut TableBuilder,
+    figid: &str,
+    budget: &mut RowBudget,
+) -> Result<(), Problem> {
     let target = out.len_of(ORDINAL);
     let col = out.col(FIGID).text();
+    budget.spend((target - col.len()).saturating_mul(figid.len()))?;
     while col.len() < target {
         col.push(figid);
     }
+    Ok(())
 }

@@ -14,6 +14,12 @@ use saphyr_parser::{Event, ScalarStyle};
 
 use super::yaml::{Ev, MAX_DEPTH};
 
+/// Most lines of front matter the fast reader takes. It buffers every event of a document
+/// (about 70 bytes each, two a line), which for a 16 MiB front matter of 4 million short
+/// lines would be over 500 MB; saphyr-parser streams instead, so longer documents go to it.
+/// Real front matter has hundreds of lines.
+pub const MAX_FAST_LINES: usize = 1 << 16;
+
 /// The events of `yaml` (whose first line is file line `first_line`), or `None` when the
 /// document is outside the fast subset.
 pub fn parse(yaml: &str, first_line: u32) -> Option<Vec<Ev<'_>>> {
@@ -55,7 +61,7 @@ impl<'a> Lines<'a> {
             return None;
         }
         let has_cr = memchr::memchr(b'\r', bytes).is_some();
-        let mut lines = Vec::with_capacity(text.len() / 40 + 1);
+        let mut lines = Vec::with_capacity((text.len() / 40 + 1).min(MAX_FAST_LINES));
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
             if end == bytes.len() && start == end {
@@ -67,6 +73,9 @@ impl<'a> Lines<'a> {
                 if memchr::memchr(b'\r', l.as_bytes()).is_some() {
                     return None;
                 }
+            }
+            if lines.len() == MAX_FAST_LINES {
+                return None;
             }
             lines.push(l);
             start = end + 1;

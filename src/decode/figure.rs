@@ -8,13 +8,15 @@ use std::sync::OnceLock;
 
 use saphyr_parser::Event;
 
+use super::budget::RowBudget;
 use super::entities::{self, EntityKind};
+use super::keys::KeySet;
 use super::node::{decode_value, not_scalar, ListRule};
 use super::value::{key_index, KeyIndex};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::Builders;
 use crate::column::parse_float;
-use crate::error::{Problem, RejectKind};
+use crate::error::{quoted, Problem, RejectKind};
 use crate::schema::Table;
 
 /// Keys dropped on purpose: derived from the others, documented in the contract.
@@ -116,9 +118,10 @@ pub fn decode_front_matter(
     yaml: &str,
     first_line: u32,
     out: &mut Builders,
+    budget: &mut RowBudget,
 ) -> Result<Header, Problem> {
     let mut ev = Events::new(yaml, first_line);
-    decode_mapping(&mut ev, first_line, out).map_err(|problem| {
+    decode_mapping(&mut ev, first_line, out, budget).map_err(|problem| {
         // Values are checked as they stream in, so a bad value can be seen before a syntax
         // error further down. Malformed YAML is the more basic fault: report it instead.
         if problem.kind == RejectKind::Yaml {
@@ -139,12 +142,13 @@ fn decode_mapping(
     ev: &mut Events<'_>,
     first_line: u32,
     out: &mut Builders,
+    budget: &mut RowBudget,
 ) -> Result<Header, Problem> {
     let plan = plan();
     let start = open_mapping(ev, first_line)?;
     let row = out.figures.rows();
     let mut seen: u64 = 0;
-    let mut extra_keys: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    let mut extra_keys = KeySet::default();
     let mut extra = String::new();
     // pathway_score, automl_pathway: each checked as a number when it appears.
     let mut scores: [Option<f64>; 2] = [None, None];
@@ -175,7 +179,7 @@ fn decode_mapping(
         let dup = || {
             Problem::new(
                 RejectKind::Yaml,
-                format!("duplicate key '{key}' in the front matter"),
+                format!("duplicate key {} in the front matter", quoted(&key)),
             )
             .at(key_line, key_col)
             .in_field(&key)
@@ -189,7 +193,7 @@ fn decode_mapping(
             json_string(&key, &mut extra);
             extra.push(':');
             node_to_json(ev, value, &mut extra).map_err(|p| p.in_field(&key))?;
-            extra_keys.push(key);
+            extra_keys.insert(key);
             continue;
         };
         if seen & (1 << id) != 0 {
@@ -240,7 +244,7 @@ fn decode_mapping(
                     }
                 }
                 inline = true;
-                entities::decode_inline(ev, value, kind, out.entity_builder(kind))
+                entities::decode_inline(ev, value, kind, out.entity_builder(kind), budget)
                     .map_err(|p| p.in_field(&key))?;
             }
             Target::Drop => ev.skip_node(&value)?,
@@ -281,6 +285,37 @@ fn decode_mapping(
         figid_line,
         inline,
     })
+}
+
+/// The figid of a front matter that failed to decode, when it can still be read: the first
+/// top-level `figid` key with a usable value, found before any syntax error.
+///
+/// A rejected record claims the TSVs named after its figid (they are part of it, not
+/// orphans), so the figid is looked for even when another value failed first. Rejects only:
+/// a second pass over the text, with the same limits as the first.
+pub fn figid_of(yaml: &str, first_line: u32) -> Option<String> {
+    let mut ev = Events::new(yaml, first_line);
+    open_mapping(&mut ev, first_line).ok()?;
+    loop {
+        let key = ev.next_event().ok()?;
+        let Event::Scalar(k, ..) = &key.event else {
+            return None; // the end of the mapping, or a key figid cannot be
+        };
+        let value = ev.next_event().ok()?;
+        if k == "figid" {
+            return match &value.event {
+                Event::Scalar(t, style, ..)
+                    if !is_yaml_null(t, *style)
+                        && !crate::column::is_na_text(t)
+                        && validate_figid(t).is_ok() =>
+                {
+                    Some(t.to_string())
+                }
+                _ => None,
+            };
+        }
+        ev.skip_node(&value).ok()?;
+    }
 }
 
 /// Reads the stream and document start and the mapping start; returns its position.
@@ -340,8 +375,8 @@ fn validate_figid(figid: &str) -> Result<(), Problem> {
         Some(why) => Err(Problem::new(
             RejectKind::BadValue,
             format!(
-                "figid '{}' cannot name the record's _data files: {why}",
-                figid.escape_debug()
+                "figid {} cannot name the record's _data files: {why}",
+                quoted(figid)
             ),
         )),
         None => Ok(()),

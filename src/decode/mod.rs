@@ -4,9 +4,11 @@
 //! rows come from the inline lists or, for the newer generation, from the sibling TSVs. A
 //! record either lands whole or is rolled back and becomes one reject.
 
+mod budget;
 mod entities;
 mod fast;
 mod figure;
+mod keys;
 mod node;
 mod tsv;
 mod value;
@@ -17,9 +19,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use budget::MAX_CHILD_ROW_BYTES;
 pub use entities::EntityKind;
+pub use fast::MAX_FAST_LINES;
 pub use figure::DROPPED_KEYS;
-pub use yaml::{Ev, Events, MAX_ALIAS_NODES, MAX_DEPTH};
+pub use yaml::{
+    Ev, Events, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_ANCHOR_BYTES, MAX_ANCHOR_EVENTS, MAX_DEPTH,
+};
 
 use crate::batch::Builders;
 use crate::discover::{FigureFile, TableIndex};
@@ -149,6 +155,13 @@ pub fn decode_text(
         Ok(converted) => Outcome::Converted(converted),
         Err(problem) => {
             out.rollback(mark);
+            // The record's TSVs are named after its figid, so it claims them by figid even
+            // when a value after (or before) the figid failed; only a figid that cannot be
+            // read at all falls back to the file name.
+            let figid = figid.or_else(|| {
+                let split = split_front_matter(text).ok()?;
+                figure::figid_of(split.front_matter, split.first_line)
+            });
             Outcome::Rejected {
                 reject: problem.into_reject(rel),
                 claim: figid.unwrap_or_else(|| stem.to_owned()),
@@ -166,7 +179,9 @@ fn decode_record(
 ) -> Result<Converted, Problem> {
     let before = out.mark();
     let split = split_front_matter(text)?;
-    let header = figure::decode_front_matter(split.front_matter, split.first_line, out)?;
+    let mut budget = budget::RowBudget::default();
+    let header =
+        figure::decode_front_matter(split.front_matter, split.first_line, out, &mut budget)?;
     *figid_out = Some(header.figid.clone());
     let figid = header.figid.as_str();
     let mut conflicts = Vec::new();
@@ -189,10 +204,17 @@ fn decode_record(
             ..p
         };
         let text = tables.load(figid, kind).map_err(in_table)?;
-        tsv::decode_tsv(&text, &table_rel, kind, out.entity_builder(kind)).map_err(in_table)?;
+        tsv::decode_tsv(
+            &text,
+            &table_rel,
+            kind,
+            out.entity_builder(kind),
+            &mut budget,
+        )
+        .map_err(in_table)?;
     }
     for kind in EntityKind::ALL {
-        entities::fill_figid(out.entity_builder(kind), figid);
+        entities::fill_figid(out.entity_builder(kind), figid, &mut budget)?;
     }
     let f = &mut out.figures;
     f.col(Table::Figures.column("entity_source"))
@@ -212,6 +234,8 @@ fn decode_record(
     })
 }
 
+#[cfg(test)]
+mod edge_tests;
 #[cfg(test)]
 mod fast_tests;
 #[cfg(test)]

@@ -17,9 +17,9 @@ pub enum ListRule {
 }
 
 /// Decodes the value node starting at `first` into `col`, by the column's type.
-pub fn decode_value(
-    ev: &mut Events<'_>,
-    first: Ev<'_>,
+pub fn decode_value<'a>(
+    ev: &mut Events<'a>,
+    first: Ev<'a>,
     col: &mut Column,
     rule: ListRule,
 ) -> Result<(), Problem> {

@@ -3,12 +3,16 @@
 
 use std::sync::OnceLock;
 
+use std::borrow::Cow;
+
+use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
 use super::entities::{EntityKind, ORDINAL};
+use super::keys::KeySet;
 use super::value::curie;
 use super::yaml::json_string;
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
-use crate::error::{Problem, RejectKind};
+use crate::error::{quoted, Problem, RejectKind};
 
 /// What a TSV column feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +73,7 @@ pub fn decode_tsv(
     rel_path: &str,
     kind: EntityKind,
     out: &mut TableBuilder,
+    budget: &mut RowBudget,
 ) -> Result<(), Problem> {
     let in_file = |line: usize, p: Problem| Problem {
         detail: format!("in {rel_path}, line {line}: {}", p.detail),
@@ -77,12 +82,18 @@ pub fn decode_tsv(
     let mut lines = lines_of(text)
         .enumerate()
         .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
-    let Some((_, header)) = lines.next().filter(|(_, h)| !h.is_empty()) else {
+    // Blank lines are skipped wherever they are, before the header too.
+    let Some((header_line, header)) = lines.find(|(_, l)| !l.is_empty()) else {
+        let what = if text.is_empty() {
+            "the file is empty"
+        } else {
+            "the file holds only blank lines"
+        };
         return Err(in_file(
             1,
             Problem::new(
                 RejectKind::BadTsv,
-                "the file is empty: expected a header row of column names",
+                format!("{what}: expected a header row of column names"),
             ),
         ));
     };
@@ -100,27 +111,29 @@ pub fn decode_tsv(
     if targets.iter().all(|t| *t == Target::Extra) {
         let expected: Vec<_> = known.iter().map(|(k, _)| *k).collect();
         return Err(in_file(
-            1,
+            header_line,
             Problem::new(
                 RejectKind::BadTsv,
                 format!(
-                    "no header row: the first line names none of the expected columns ({})",
+                    "no header row: the first line that is not blank names none of the expected columns ({})",
                     expected.join(", ")
                 ),
             ),
         ));
     }
-    for (i, n) in names.iter().enumerate() {
-        if names[..i].contains(n) {
+    let mut seen = KeySet::default();
+    for n in &names {
+        if !seen.insert(Cow::Borrowed(n)) {
             return Err(in_file(
-                1,
+                header_line,
                 Problem::new(
                     RejectKind::BadTsv,
-                    format!("column '{n}' appears twice in the header"),
+                    format!("column {} appears twice in the header", quoted(n)),
                 ),
             ));
         }
     }
+    drop(seen);
     let width = kind.table().schema().fields().len();
     let extra_col = kind.table().column("extra");
     let mut ordinal = 0i32;
@@ -169,6 +182,9 @@ pub fn decode_tsv(
                 }
             }
         }
+        budget
+            .spend(ROW_OVERHEAD_BYTES + line.len() + extra.len())
+            .map_err(|p| in_file(line_no, p))?;
         if extra.is_empty() {
             out.col(extra_col).text().push_null();
         } else {

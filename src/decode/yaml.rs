@@ -10,13 +10,27 @@ use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
-use crate::error::{Problem, RejectKind};
+use super::keys::KeySet;
+use crate::error::{quoted, Problem, RejectKind};
 
 /// Deepest nesting of sequences and mappings accepted.
 pub const MAX_DEPTH: usize = 64;
 
 /// Most nodes that alias expansion may produce in one record (a "billion laughs" guard).
 pub const MAX_ALIAS_NODES: usize = 10_000;
+
+/// Most bytes of text that alias expansion may produce in one record: with the node limit
+/// alone, 10,000 aliases of one 1 MB scalar would expand into 10 GB.
+pub const MAX_ALIAS_BYTES: usize = 1 << 20;
+
+/// Most events (and [`MAX_ANCHOR_BYTES`] of scalar text) kept per record to replay anchored
+/// nodes. Anchors are recorded before anyone knows whether an alias will use them, and a
+/// nested anchor is recorded by each enclosing one, so without a bound the recordings of one
+/// 16 MiB record could take gigabytes. An alias to a node recorded past the bound is refused.
+pub const MAX_ANCHOR_EVENTS: usize = 100_000;
+
+/// See [`MAX_ANCHOR_EVENTS`].
+pub const MAX_ANCHOR_BYTES: usize = 4 << 20;
 
 /// One event with the file position (1-based line and column) where it starts.
 #[derive(Debug, Clone)]
@@ -42,13 +56,18 @@ pub struct Events<'a> {
     source: Source<'a>,
     line_base: u32,
     depth: usize,
-    /// Completed anchored nodes, by anchor id.
-    anchors: HashMap<usize, Rc<[Ev<'a>]>>,
-    /// Anchored nodes still being read: (anchor id, depth at which the node closes, events).
-    recording: Vec<(usize, usize, Vec<Ev<'a>>)>,
+    /// Completed anchored nodes, by anchor id (`None`: recorded past the anchor bound).
+    anchors: HashMap<usize, Option<Rc<[Ev<'a>]>>>,
+    /// Anchored nodes still being read: (anchor id, depth at which the node closes, events;
+    /// `None` once past the anchor bound).
+    recording: Vec<(usize, usize, Option<Vec<Ev<'a>>>)>,
+    /// Events and scalar bytes kept by the recordings so far.
+    anchor_events: usize,
+    anchor_bytes: usize,
     /// Alias replays in progress: (events, next index).
     replay: Vec<(Rc<[Ev<'a>]>, usize)>,
     alias_nodes: usize,
+    alias_bytes: usize,
 }
 
 impl<'a> Events<'a> {
@@ -82,8 +101,11 @@ impl<'a> Events<'a> {
             depth: 0,
             anchors: HashMap::new(),
             recording: Vec::new(),
+            anchor_events: 0,
+            anchor_bytes: 0,
             replay: Vec::new(),
             alias_nodes: 0,
+            alias_bytes: 0,
         }
     }
 
@@ -142,17 +164,44 @@ impl<'a> Events<'a> {
                         .at(ev.line, ev.col));
                     }
                 }
+                if let Event::Scalar(t, ..) = &ev.event {
+                    self.alias_bytes += t.len();
+                    if self.alias_bytes > MAX_ALIAS_BYTES {
+                        return Err(Problem::new(
+                            RejectKind::Yaml,
+                            format!(
+                                "alias expansion produces more than {MAX_ALIAS_BYTES} bytes of \
+                                 text (refused as a possible alias bomb)"
+                            ),
+                        )
+                        .at(ev.line, ev.col));
+                    }
+                }
                 ev
             } else {
                 self.parse_one()?
             };
             if let Event::Alias(id) = ev.event {
-                let Some(events) = self.anchors.get(&id).cloned() else {
-                    return Err(Problem::new(
-                        RejectKind::Yaml,
-                        "alias refers to a node that contains it (recursive alias)",
-                    )
-                    .at(ev.line, ev.col));
+                let events = match self.anchors.get(&id) {
+                    Some(Some(events)) => events.clone(),
+                    Some(None) => {
+                        return Err(Problem::new(
+                            RejectKind::Yaml,
+                            format!(
+                                "alias to a node too large to expand (anchored nodes may hold \
+                                 {MAX_ANCHOR_EVENTS} events and {MAX_ANCHOR_BYTES} bytes of \
+                                 text per record; refused as a possible alias bomb)"
+                            ),
+                        )
+                        .at(ev.line, ev.col))
+                    }
+                    None => {
+                        return Err(Problem::new(
+                            RejectKind::Yaml,
+                            "alias refers to a node that contains it (recursive alias)",
+                        )
+                        .at(ev.line, ev.col))
+                    }
                 };
                 // Enclosing anchors recorded the alias event itself (in `parse_one`), not
                 // its expansion, so a replay of them expands it again, counted anew.
@@ -202,7 +251,7 @@ impl<'a> Events<'a> {
         };
         if anchor != 0 {
             // The node closes when the depth comes back to the current one.
-            self.recording.push((anchor, self.depth, Vec::new()));
+            self.recording.push((anchor, self.depth, Some(Vec::new())));
         }
         self.record(&ev);
         Ok(ev)
@@ -218,15 +267,26 @@ impl<'a> Events<'a> {
             Event::SequenceEnd | Event::MappingEnd => self.depth.saturating_sub(1),
             _ => self.depth,
         };
+        let bytes = match &ev.event {
+            Event::Scalar(t, ..) => t.len(),
+            _ => 0,
+        };
         for (_, _, events) in &mut self.recording {
-            events.push(ev.clone());
+            let Some(kept) = events else { continue };
+            self.anchor_events += 1;
+            self.anchor_bytes += bytes;
+            if self.anchor_events > MAX_ANCHOR_EVENTS || self.anchor_bytes > MAX_ANCHOR_BYTES {
+                *events = None; // past the bound: an alias to it is refused
+            } else {
+                kept.push(ev.clone());
+            }
         }
         while let Some((_, closes_at, _)) = self.recording.last() {
             if depth_after != *closes_at {
                 break;
             }
             let (id, _, events) = self.recording.pop().expect("checked");
-            self.anchors.insert(id, events.into());
+            self.anchors.insert(id, events.map(Into::into));
         }
     }
 
@@ -277,15 +337,7 @@ fn is_node_start(e: &Event<'_>) -> bool {
 /// Describes a node's first event for messages ("a list", "a mapping", "text 'x'").
 pub fn describe(e: &Event<'_>) -> String {
     match e {
-        Event::Scalar(t, ..) => {
-            let t: &str = t;
-            if t.chars().count() > 40 {
-                let short: String = t.chars().take(40).collect();
-                format!("text '{short}…'")
-            } else {
-                format!("text '{t}'")
-            }
-        }
+        Event::Scalar(t, ..) => format!("text {}", quoted(t)),
         Event::SequenceStart(..) => "a list".to_owned(),
         Event::MappingStart(..) => "a mapping".to_owned(),
         Event::StreamEnd | Event::DocumentEnd => "the end of the front matter".to_owned(),
@@ -295,9 +347,9 @@ pub fn describe(e: &Event<'_>) -> String {
 
 /// Writes the node starting with `first` as compact JSON: scalars as strings exactly as
 /// written, YAML null as `null`, sequences as arrays, mappings as objects in source order.
-pub fn node_to_json(
-    events: &mut Events<'_>,
-    first: Ev<'_>,
+pub fn node_to_json<'a>(
+    events: &mut Events<'a>,
+    first: Ev<'a>,
     out: &mut String,
 ) -> Result<(), Problem> {
     match first.event {
@@ -326,35 +378,38 @@ pub fn node_to_json(
         }
         Event::MappingStart(..) => {
             out.push('{');
-            let mut keys: Vec<String> = Vec::new();
+            let mut keys = KeySet::default();
+            let mut first_key = true;
             loop {
                 let key = events.next_event()?;
                 if matches!(key.event, Event::MappingEnd) {
                     break;
                 }
-                if !keys.is_empty() {
+                if !first_key {
                     out.push(',');
                 }
-                match &key.event {
-                    Event::Scalar(k, ..) => {
-                        if keys.iter().any(|seen| seen == k) {
-                            return Err(Problem::new(
-                                RejectKind::Yaml,
-                                format!("duplicate key '{k}' in a mapping"),
-                            )
-                            .at(key.line, key.col));
-                        }
-                        keys.push(k.to_string());
-                        json_string(k, out)
-                    }
+                first_key = false;
+                let (line, col) = (key.line, key.col);
+                let k = match key.event {
+                    Event::Scalar(k, ..) => k,
                     _ => {
                         // JSON keys are strings: a complex key is written as its JSON text.
                         let mut k = String::new();
                         node_to_json(events, key, &mut k)?;
-                        json_string(&k, out);
-                        keys.push(k);
+                        std::borrow::Cow::Owned(k)
                     }
+                };
+                // Keys must be unique, as at the top level: JSON with a repeated key means
+                // different things to different readers.
+                if keys.contains(&k) {
+                    return Err(Problem::new(
+                        RejectKind::Yaml,
+                        format!("duplicate key {} in a mapping", quoted(&k)),
+                    )
+                    .at(line, col));
                 }
+                json_string(&k, out);
+                keys.insert(k);
                 out.push(':');
                 let value = events.next_event()?;
                 node_to_json(events, value, out)?;
@@ -448,6 +503,44 @@ mod tests {
         let e = json_of(&y).unwrap_err();
         assert_eq!(e.kind, RejectKind::Yaml);
         assert!(e.detail.contains("alias"), "{}", e.detail);
+    }
+
+    #[test]
+    fn aliases_of_a_long_scalar_are_refused_by_bytes() {
+        // 100 aliases of a 20 kB scalar: far below the node limit, 2 MB of text.
+        let big = "x".repeat(20_000);
+        let y = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 100].join(", "));
+        let e = json_of(&y).unwrap_err();
+        assert!(e.detail.contains("bytes of text"), "{}", e.detail);
+        let y = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 50].join(", "));
+        assert!(json_of(&y).is_ok());
+    }
+
+    #[test]
+    fn anchor_recordings_are_bounded() {
+        // 60 nested anchors over 200,000 items would record 12 million events; past the
+        // bound they are dropped, and only an alias to one is refused.
+        let mut y = String::from("a: ");
+        for i in 0..60 {
+            y.push_str(&format!("&n{i} ["));
+        }
+        y.push_str(&vec!["x"; 200_000].join(", "));
+        y.push_str(&"]".repeat(60));
+        y.push('\n');
+        let mut ev = Events::new(&y, 2);
+        let mut n = 0;
+        loop {
+            let e = ev.next_event().unwrap();
+            if matches!(e.event, Event::StreamEnd) {
+                break;
+            }
+            n += 1;
+        }
+        assert!(n > 200_000, "{n}");
+        let kept: usize = ev.anchors.values().flatten().map(|e| e.len()).sum();
+        assert!(kept <= MAX_ANCHOR_EVENTS, "{kept}");
+        let e = json_of(&format!("{y}d: *n3\n")).unwrap_err();
+        assert!(e.detail.contains("too large to expand"), "{}", e.detail);
     }
 
     #[test]

@@ -74,14 +74,17 @@ pub fn discover(root: &Path) -> Result<Corpus> {
         let tables = data_dir.is_dir().then(|| {
             s.spawn(|| {
                 let mut files = Vec::new();
-                let listing = walk(root, &data_dir, "tsv", |path, rel| {
+                // A TSV that cannot be read (a dangling symlink) is still indexed: it belongs
+                // to the figure its name gives, which is then rejected as unreadable when it
+                // reads it, instead of converting without those rows.
+                let listing = walk(root, &data_dir, "tsv", true, |path, rel| {
                     files.push(TableFile::found(path, rel))
                 });
                 listing.map(|l| (l, files))
             })
         });
         let mut files = Figures::default();
-        let figures = walk(root, &figures_dir, "md", |path, rel| {
+        let figures = walk(root, &figures_dir, "md", false, |path, rel| {
             files.push(&rel, lossy(path))
         })
         .map(|l| (l, files));
@@ -128,13 +131,16 @@ struct Listing {
 }
 
 /// Walks `dir` for files ending in `.ext`, following symlinks, handing each to `found` (its
-/// path and its path relative to `root`) and reporting unreadable entries.
+/// path and its path relative to `root`) and reporting unreadable entries; with
+/// `hand_on_unreadable`, an unreadable entry whose name ends in `.ext` goes to `found` too
+/// (its reader reports it).
 /// Entries come in directory order; callers sort them (one sort of the whole list is far
 /// cheaper than walkdir's per-directory sort by file name).
 fn walk(
     root: &Path,
     dir: &Path,
     ext: &str,
+    hand_on_unreadable: bool,
     mut found: impl FnMut(PathBuf, String),
 ) -> Result<Listing> {
     let mut listing = Listing {
@@ -165,6 +171,11 @@ fn walk(
                         source: err.into(),
                     });
                 }
+                if hand_on_unreadable && path.extension().and_then(|x| x.to_str()) == Some(ext) {
+                    let rel = relative(root, &path);
+                    found(path, rel);
+                    continue;
+                }
                 let why = if err.loop_ancestor().is_some() {
                     "it is a symbolic link loop".to_owned()
                 } else {
@@ -192,16 +203,20 @@ fn walk(
 /// Files `<figid>-genes.tsv` (etc.) under the figid; other names are orphans at once.
 fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: TableFile) {
     let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
-    let named = EntityKind::ALL.into_iter().find_map(|kind| {
-        let figid = name.strip_suffix(kind.tsv_suffix())?;
-        (!figid.is_empty()).then(|| (kind, figid.to_owned()))
-    });
-    let Some((kind, figid)) = named else {
-        rejects.push(Reject {
-            message: format!(
-                "{}: the file name does not end in -genes.tsv, -chemicals.tsv or -diseases.tsv, so it belongs to no figure",
-                file.rel
+    let named = EntityKind::ALL
+        .into_iter()
+        .find_map(|kind| Some((kind, name.strip_suffix(kind.tsv_suffix())?)));
+    let Some((kind, figid)) = named.filter(|(_, figid)| !figid.is_empty()) else {
+        let why = match named {
+            Some((kind, _)) => format!(
+                "the file name has no figid before {} (expected <figid>{0})",
+                kind.tsv_suffix()
             ),
+            None => "the file name does not end in -genes.tsv, -chemicals.tsv or -diseases.tsv"
+                .to_owned(),
+        };
+        rejects.push(Reject {
+            message: format!("{}: {why}, so it belongs to no figure", file.rel),
             source_path: file.rel,
             line: None,
             field: None,
@@ -210,13 +225,15 @@ fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: T
         });
         return;
     };
+    let figid = figid.to_owned();
     if let Err((file, kept)) = index.add(&figid, kind, file) {
         // Two files for one figid and kind (in different folders of _data).
         rejects.push(Reject {
             message: format!(
-                "{}: another table of {} for figid '{figid}' is used instead: {}",
+                "{}: another table of {} for figid {} is used instead: {}",
                 file.rel,
                 kind.key(),
+                crate::error::quoted(&figid),
                 kept.rel
             ),
             source_path: file.rel,
