@@ -23,6 +23,7 @@ pub mod discover;
 pub mod error;
 pub mod floor;
 pub mod generate;
+pub mod maps;
 pub mod merge;
 pub mod options;
 pub mod ordered;
