@@ -142,7 +142,7 @@ impl DeltaTarget {
             .metadata()
             .clone()
             .with_schema(&columns)
-            .map_err(|source| delta_error(self.name, source))?;
+            .map_err(|source| delta_error(self.name, DeltaTableError::from(source)))?;
         Ok(Action::Metadata(metadata))
     }
 
