@@ -14,6 +14,7 @@ use crate::batch::{Batches, Builders, TableBuilder};
 use crate::decode::{decode_file, DiskTables, Outcome};
 use crate::discover::{discover, Corpus, Figures};
 use crate::error::{Error, Reject, Result};
+use crate::maps::{FigureMaps, MapKind};
 use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
 use crate::ordered::{ordered_map, Emit, LaneFn, Weigh, Window};
@@ -98,8 +99,8 @@ pub enum Selection<'a> {
 }
 
 /// Decodes the selected figure files of `corpus` and streams their rows into `sink`,
-/// followed by the rejects: those of the decoded files, of unreadable entries, and of every
-/// TSV of the corpus that is orphaned or conflicting.
+/// followed by the rejects: those of the decoded files, of unreadable entries, of every
+/// TSV of the corpus that is orphaned or conflicting, and of the map files' bad lines.
 pub fn decode_corpus(
     corpus: &mut Corpus,
     selection: Selection<'_>,
@@ -118,7 +119,11 @@ pub fn decode_corpus(
             kept,
         } => (subset, Merge::with_kept(kept, figures, &corpus.tables)),
     };
-    let tables_on_disk = DiskTables::new(&corpus.root, &corpus.tables, opts.max_record_bytes);
+    let reader = DiskTables::new(&corpus.root, &corpus.tables, opts.max_record_bytes);
+    // Read once, before any record is decoded: each record then takes its map values by
+    // figid alone, whatever thread decodes it.
+    let (maps, mut map_rejects) = read_maps(corpus, &reader);
+    let tables_on_disk = reader.with_maps(&maps);
     let chunks: Vec<&[usize]> = indices.chunks(opts.batch_records).collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
@@ -148,6 +153,7 @@ pub fn decode_corpus(
         lanes,
     )?;
     progress.finish();
+    corpus.rejects.append(&mut map_rejects);
     let merged = merge.finish(corpus, tables_on_disk.bytes_read());
     rejects.write(&rejects_batch(&merged.rejects)?)?;
     Ok(merged)
@@ -172,6 +178,7 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     let outputs = writers.close()?;
 
     let mut summary = Summary::new(inputs, &merged);
+    summary.ignored_files = std::mem::take(&mut corpus.ignored);
     for (table, out) in outputs {
         summary.tables.insert(table.name().to_owned(), out);
     }
@@ -179,6 +186,26 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
     staging.publish(&manifest_json(&summary, opts))?;
     summary.set_times(discovered, started.elapsed());
     Ok(summary)
+}
+
+/// Reads the corpus's `_data` map files through `reader` (which counts their bytes): their
+/// values, and the rejects of their bad lines (none when another shard reports them).
+fn read_maps(corpus: &Corpus, reader: &DiskTables<'_>) -> (FigureMaps, Vec<Reject>) {
+    let mut maps = FigureMaps::default();
+    let mut rejects = Vec::new();
+    for kind in MapKind::ALL {
+        let Some(file) = &corpus.maps[kind.index()] else {
+            continue;
+        };
+        match reader.read(&file.path(&corpus.root)) {
+            Ok(text) => rejects.extend(maps.add(kind, &file.rel, &text)),
+            Err(p) => rejects.push(p.into_reject(&file.rel)),
+        }
+    }
+    if corpus.maps_reported_elsewhere {
+        rejects.clear();
+    }
+    (maps, rejects)
 }
 
 /// Decodes chunk `chunk` (the figure files at `indices`) into one batch per data table; once

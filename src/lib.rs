@@ -25,6 +25,7 @@ pub mod error;
 pub mod export;
 pub mod floor;
 pub mod generate;
+pub mod maps;
 pub mod merge;
 pub mod options;
 pub mod ordered;

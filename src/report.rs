@@ -76,6 +76,8 @@ pub struct Summary {
     pub rejects_by_kind: BTreeMap<String, u64>,
     /// Rows and files per table, by table name.
     pub tables: BTreeMap<String, TableOutput>,
+    /// Files of `_data` that are neither entity TSVs nor map files (not inputs), sorted.
+    pub ignored_files: Vec<String>,
     /// Bytes of figure and TSV files read.
     pub input_bytes: u64,
     /// Seconds spent listing the corpus.
@@ -137,6 +139,12 @@ impl Summary {
             .map(|t| format!("{} {}", t.name(), thousands(self.rows(*t))))
             .collect();
         s.push_str(&format!("rows: {}\n", rows.join(", ")));
+        if !self.ignored_files.is_empty() {
+            s.push_str(&format!(
+                "ignored: {} other file(s) in _data, not inputs (listed in _manifest.json)\n",
+                self.ignored_files.len()
+            ));
+        }
         s
     }
 
@@ -159,6 +167,8 @@ struct Manifest<'a> {
     converted: u64,
     rejected: u64,
     rejects_by_kind: &'a BTreeMap<String, u64>,
+    /// Files of `_data` that are no input (neither entity TSVs nor maps).
+    ignored_files: &'a [String],
     tables: BTreeMap<&'static str, &'a TableOutput>,
     input_bytes: u64,
     durations: BTreeMap<&'static str, f64>,
@@ -177,6 +187,7 @@ pub fn manifest_json(summary: &Summary, opts: &ConvertOptions) -> String {
         converted: summary.converted,
         rejected: summary.rejected,
         rejects_by_kind: &summary.rejects_by_kind,
+        ignored_files: &summary.ignored_files,
         tables: Table::ALL
             .iter()
             .filter_map(|t| summary.tables.get(t.name()).map(|o| (t.name(), o)))

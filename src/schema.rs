@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 /// Version of the output contract, written into every Parquet file and the manifest.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Parquet key-value metadata key that carries [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "pfocr_etl.schema_version";
@@ -86,6 +86,8 @@ impl Table {
                 ("extra", Text, true),
                 ("body", Text, true),
                 ("source_path", Text, false),
+                // New in schema version 2: last, so version 1 columns keep their positions.
+                ("wpid", Text, true),
             ],
             Table::FigureGenes => &[
                 ("figid", Text, false),
@@ -216,6 +218,7 @@ mod tests {
             assert!(!s.field_with_name(key).unwrap().is_nullable());
         }
         assert_eq!(Table::Figures.column("figid"), 0);
-        assert_eq!(Table::Figures.schema().fields().len(), 27);
+        assert_eq!(Table::Figures.schema().fields().len(), 28);
+        assert_eq!(Table::Figures.column("wpid"), 27, "new columns come last");
     }
 }

@@ -135,7 +135,7 @@ fn both_generations_convert_into_every_table() {
         (Some(2), Some(2), Some(0))
     );
     assert_eq!(m["tables"]["figure_genes"]["rows"], 3);
-    assert_eq!(m["schema_version"], 1);
+    assert_eq!(m["schema_version"], 2);
 }
 
 #[test]

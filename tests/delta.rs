@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
 use serde_json::{Map, Value};
 
 use crate::util::*;
@@ -695,4 +698,226 @@ fn shard_loads_equal_an_unsharded_load_when_figids_differ_from_file_names() {
     let rebuilt = w.path().join("rebuilt");
     load(&corpus, &rebuilt, &[]);
     assert_tables_equal(&lake, &rebuilt);
+}
+
+/// Rewrites the Parquet file `file` through `edit` and returns its row count.
+fn rewrite_parquet(file: &Path, edit: impl Fn(RecordBatch) -> RecordBatch) -> usize {
+    let batches: Vec<RecordBatch> =
+        ParquetRecordBatchReaderBuilder::try_new(fs::File::open(file).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| edit(b.unwrap()))
+            .collect();
+    let schema = batches[0].schema();
+    let mut w = ArrowWriter::try_new(fs::File::create(file).unwrap(), schema, None).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+/// Turns the tables at `lake` into what a schema version 1 build left: `figures` without
+/// its `wpid` column (in every data file and in the table schema of the log) and a load
+/// state without the schema version row. Sizes and row counts in the log follow the files.
+fn downgrade_to_v1(lake: &Path) {
+    let edits: [(&str, &dyn Fn(RecordBatch) -> RecordBatch); 2] = [
+        ("figures", &|b: RecordBatch| {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| b.schema().field(i).name() != "wpid")
+                .collect();
+            b.project(&keep).unwrap()
+        }),
+        ("_pfocr_sources", &|b: RecordBatch| {
+            let paths = b.column_by_name("source_path").unwrap().as_string::<i32>();
+            let keep: BooleanArray = paths
+                .iter()
+                .map(|p| Some(p != Some("<schema_version>")))
+                .collect();
+            filter_record_batch(&b, &keep).unwrap()
+        }),
+    ];
+    for (table, edit) in edits {
+        let dir = lake.join(table);
+        let log = dir.join("_delta_log");
+        let mut commits: Vec<PathBuf> = fs::read_dir(&log)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        commits.sort();
+        let mut rows = std::collections::HashMap::new();
+        for c in commits {
+            let mut lines = Vec::new();
+            for line in fs::read_to_string(&c).unwrap().lines() {
+                let mut action: Value = serde_json::from_str(line).unwrap();
+                if let Some(meta) = action.get_mut("metaData") {
+                    let mut schema: Value =
+                        serde_json::from_str(meta["schemaString"].as_str().unwrap()).unwrap();
+                    schema["fields"]
+                        .as_array_mut()
+                        .unwrap()
+                        .retain(|f| f["name"] != "wpid");
+                    meta["schemaString"] = Value::from(schema.to_string());
+                }
+                if let Some(add) = action.get_mut("add") {
+                    let path = dir.join(add["path"].as_str().unwrap());
+                    let n = *rows
+                        .entry(path.clone())
+                        .or_insert_with(|| rewrite_parquet(&path, edit));
+                    add["size"] = Value::from(fs::metadata(&path).unwrap().len());
+                    add["stats"] = Value::from(format!("{{\"numRecords\":{n}}}"));
+                }
+                lines.push(action.to_string());
+            }
+            fs::write(&c, lines.join("\n") + "\n").unwrap();
+        }
+    }
+}
+
+/// The columns of the table schema in the latest metaData action of `<lake>/<table>`.
+fn log_schema_columns(lake: &Path, table: &str) -> Vec<String> {
+    let log = lake.join(table).join("_delta_log");
+    let mut commits: Vec<PathBuf> = fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    commits.sort();
+    let mut columns = Vec::new();
+    for c in commits {
+        for line in fs::read_to_string(&c).unwrap().lines() {
+            let action: Value = serde_json::from_str(line).unwrap();
+            if let Some(meta) = action.get("metaData") {
+                let schema: Value =
+                    serde_json::from_str(meta["schemaString"].as_str().unwrap()).unwrap();
+                columns = schema["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["name"].as_str().unwrap().to_owned())
+                    .collect();
+            }
+        }
+    }
+    columns
+}
+
+#[test]
+fn a_load_brings_version_1_tables_to_version_2_by_itself() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 24, 11);
+    // One record names its wpid in the front matter (a version 1 build kept it in `extra`).
+    let first = &figure_files(&corpus)[0];
+    let text = fs::read_to_string(first).unwrap();
+    fs::write(first, text.replacen("---\n", "---\nwpid: WP4242\n", 1)).unwrap();
+    let lake = w.path().join("lake");
+    load(&corpus, &lake, &[]);
+    downgrade_to_v1(&lake);
+    assert!(!log_schema_columns(&lake, "figures").contains(&"wpid".to_owned()));
+    assert!(delta_rows(&lake, "figures", None)
+        .iter()
+        .all(|r| !r.contains("\"wpid\"")));
+
+    // The corpus now also has a wpid map: it fills the column for existing rows too.
+    let out = w.path().join("out");
+    assert_ok(
+        &pfocr_etl()
+            .arg("convert")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    let figids: Vec<String> = rows(&out, "figures")
+        .iter()
+        .map(|r| r["figid"].as_str().unwrap().to_owned())
+        .collect();
+    let map: String = figids
+        .iter()
+        .skip(1)
+        .take(5)
+        .enumerate()
+        .map(|(i, f)| format!("{f}\tWP{i}\n"))
+        .collect();
+    fs::write(corpus.join("_data/wpid_map.tsv"), map).unwrap();
+    assert_ok(
+        &pfocr_etl()
+            .arg("convert")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+
+    let all = || TABLES.iter().copied().chain(["_pfocr_sources"]);
+    let before: Vec<u64> = all().map(|t| version(&lake, t)).collect();
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(s["schema_upgraded"], true, "{s}");
+    assert_eq!(s["committed"], true);
+    let after: Vec<u64> = all().map(|t| version(&lake, t)).collect();
+    for ((t, b), a) in all().zip(&before).zip(&after) {
+        let rows = !delta_rows(&lake, t, None).is_empty();
+        assert_eq!(
+            *a,
+            b + u64::from(rows || t == "figures"),
+            "one commit for {t}"
+        );
+    }
+    let cols = log_schema_columns(&lake, "figures");
+    assert_eq!(cols.last().map(String::as_str), Some("wpid"), "{cols:?}");
+    // Every row right: the same rows as a version 2 `convert` of the corpus.
+    for t in TABLES {
+        assert_eq!(
+            delta_rows(&lake, t, None),
+            parquet_rows(&out, t),
+            "table {t}"
+        );
+    }
+    let wpids: BTreeSet<String> = rows(&out, "figures")
+        .iter()
+        .filter_map(|r| r["wpid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(wpids.len(), 6, "{wpids:?}");
+    assert!(wpids.contains("WP4242"));
+
+    // Upgraded once: the next load has nothing to do.
+    let again = load(&corpus, &lake, &[]);
+    assert_eq!(again["schema_upgraded"], false);
+    assert_eq!(again["committed"], false);
+
+    // A changed map reaches the rows of records that did not change.
+    fs::write(
+        corpus.join("_data/wpid_map.tsv"),
+        format!("{}\tWP-new\n", figids[2]),
+    )
+    .unwrap();
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(
+        (s["full"].clone(), s["committed"].clone()),
+        (false.into(), true.into())
+    );
+    assert_ok(
+        &pfocr_etl()
+            .arg("convert")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    for t in TABLES {
+        assert_eq!(
+            delta_rows(&lake, t, None),
+            parquet_rows(&out, t),
+            "table {t}"
+        );
+    }
+    assert!(delta_rows(&lake, "figures", None)
+        .iter()
+        .any(|r| r.contains("\"wpid\":\"WP-new\"")));
 }

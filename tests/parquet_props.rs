@@ -54,7 +54,7 @@ fn files_carry_the_promised_properties() {
             .expect("key-value metadata");
         assert!(
             kv.iter()
-                .any(|k| k.key == "pfocr_etl.schema_version" && k.value.as_deref() == Some("1")),
+                .any(|k| k.key == "pfocr_etl.schema_version" && k.value.as_deref() == Some("2")),
             "{table}: schema version"
         );
         assert!(meta.num_row_groups() >= 1);

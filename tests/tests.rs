@@ -11,6 +11,8 @@ mod rejects;
 mod determinism;
 // `pfocr-etl run pipelines/….yaml`.
 mod pipeline;
+// Schema version 2: wpid, the _data maps, ignored files, older TSV names, CURIE prefixes.
+mod schema_v2;
 // Every value of EXPECTED.json, for ../shared/pfocr-sample and data/sample.
 mod conformance;
 // Parquet properties: zstd, dictionary, statistics, page index, bloom filters, metadata.

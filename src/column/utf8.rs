@@ -59,6 +59,15 @@ impl TextColumn {
         self.nulls += 1;
     }
 
+    /// Replaces the last row with `text` when it is NULL: a fallback found after the row
+    /// was pushed (a `_data` map value for a key the front matter lacks).
+    pub fn fill_last_null(&mut self, text: &str) {
+        if self.valid.last() == Some(&false) {
+            self.truncate(self.len() - 1);
+            self.push(text);
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.valid.len()

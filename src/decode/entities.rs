@@ -9,7 +9,7 @@ use saphyr_parser::Event;
 use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
 use super::keys::KeySet;
 use super::node::{decode_value, ListRule};
-use super::value::{curie, key_index, KeyIndex};
+use super::value::{key_index, source_curie, KeyIndex};
 use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
@@ -228,7 +228,7 @@ fn decode_row(
         }
     }
     if let Some(mesh) = plan.mesh_id {
-        let id = identifier.and_then(|id| curie(&id, source.as_deref().filter(|s| !is_na_text(s))));
+        let id = source_curie(source.as_deref(), identifier.as_deref());
         out.col(mesh).text().push_opt(id.as_deref());
     }
     budget.spend(extra.len())?;

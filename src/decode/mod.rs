@@ -30,6 +30,7 @@ pub use yaml::{
 use crate::batch::Builders;
 use crate::discover::{FigureFile, TableIndex};
 use crate::error::{Problem, Reject};
+use crate::maps::{FigureMaps, MapKind};
 use crate::read::{read_text, split_front_matter};
 use crate::schema::Table;
 
@@ -39,6 +40,11 @@ pub trait Tables: Sync {
     fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>>;
     /// The text of that table.
     fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem>;
+    /// The value the `kind` map file (`_data/wpid_map.tsv`, ...) gives `figid`, used when the
+    /// front matter gives none. None by default (no map files).
+    fn mapped(&self, _kind: MapKind, _figid: &str) -> Option<&str> {
+        None
+    }
 }
 
 /// The `_data` TSVs of a corpus on disk, and the reading of its figure files: every file is
@@ -50,6 +56,8 @@ pub struct DiskTables<'c> {
     max_bytes: u64,
     /// Bytes of the files read so far (all threads).
     read: AtomicU64,
+    /// The `_data` map values (see [`DiskTables::with_maps`]).
+    maps: Option<&'c FigureMaps>,
 }
 
 impl<'c> DiskTables<'c> {
@@ -60,6 +68,16 @@ impl<'c> DiskTables<'c> {
             index,
             max_bytes,
             read: AtomicU64::new(0),
+            maps: None,
+        }
+    }
+
+    /// The same, filling `wpid` and `ndex` from `maps` for records whose front matter
+    /// gives no value. The bytes read so far stay counted.
+    pub fn with_maps(self, maps: &'c FigureMaps) -> Self {
+        DiskTables {
+            maps: Some(maps),
+            ..self
         }
     }
 
@@ -89,6 +107,10 @@ impl Tables for DiskTables<'_> {
             .and_then(|set| set.file(figid, kind))
             .expect("rel() found it");
         self.read(&file.path(self.root)).map(Cow::Owned)
+    }
+
+    fn mapped(&self, kind: MapKind, figid: &str) -> Option<&str> {
+        self.maps?.get(kind, figid)
     }
 }
 
@@ -217,6 +239,14 @@ fn decode_record(
         entities::fill_figid(out.entity_builder(kind), figid, &mut budget)?;
     }
     let f = &mut out.figures;
+    // Map values fill what the front matter left NULL (it wins when it has a value).
+    for kind in MapKind::ALL {
+        if let Some(value) = tables.mapped(kind, figid) {
+            f.col(Table::Figures.column(kind.column()))
+                .text()
+                .fill_last_null(value);
+        }
+    }
     f.col(Table::Figures.column("entity_source"))
         .text()
         .push(if header.inline { "inline" } else { "tables" });

@@ -1,5 +1,10 @@
 //! Sibling TSV tables (the newer generation): `_data/<figid>-{genes,chemicals,diseases}.tsv`,
 //! tab-separated with a header row, columns matched by name in any order.
+//!
+//! Some real TSVs carry the inline generation's column names instead (genes `symbol`,
+//! `hgnc_symbol`, `entrez`; chemicals and diseases `source` + `identifier`): they map as the
+//! inline keys of the same names do. When a file has both a newer column and the older one
+//! it replaces, the newer wins and the older goes to `extra` (schema version 2).
 
 use std::sync::OnceLock;
 
@@ -8,7 +13,7 @@ use std::borrow::Cow;
 use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
 use super::entities::{EntityKind, ORDINAL};
 use super::keys::KeySet;
-use super::value::curie;
+use super::value::{curie, source_curie};
 use super::yaml::json_string;
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
@@ -21,43 +26,67 @@ enum Target {
     Column(usize),
     /// A text column of identifiers normalised to CURIEs with this default prefix.
     Curie(usize, &'static str),
+    /// Older header `source`: the CURIE prefix of `identifier`.
+    CurieSource,
+    /// Older header `identifier`: a CURIE with the prefix in `source`, into this column.
+    CurieIdentifier(usize),
     /// Not a contract column: kept in `extra`.
     Extra,
 }
 
-fn known_columns(kind: EntityKind) -> &'static [(&'static str, Target)] {
-    static PLANS: OnceLock<[Vec<(&'static str, Target)>; 3]> = OnceLock::new();
+/// A known column: its header name, what it feeds, and for an older name the newer column
+/// that wins over it when a file has both.
+type Known = (&'static str, Target, Option<&'static str>);
+
+fn known_columns(kind: EntityKind) -> &'static [Known] {
+    static PLANS: OnceLock<[Vec<Known>; 3]> = OnceLock::new();
     &PLANS.get_or_init(|| {
         EntityKind::ALL.map(|kind| {
             let t = kind.table();
             let col = |name: &str| Target::Column(t.column(name));
             match kind {
                 EntityKind::Genes => vec![
-                    ("organism_id", col("organism_id")),
-                    ("organism_name", col("organism_name")),
-                    ("organism_group", col("organism_group")),
-                    ("word", col("word")),
-                    ("match", col("symbol")),
-                    ("ncbigene_symbol", col("gene_symbol")),
-                    ("ncbigene_id", col("ncbigene_id")),
-                    ("source", col("source")),
-                    ("count_direct", col("count_direct")),
-                    ("count_synonym", col("count_synonym")),
-                    ("count_match", col("count_match")),
+                    ("organism_id", col("organism_id"), None),
+                    ("organism_name", col("organism_name"), None),
+                    ("organism_group", col("organism_group"), None),
+                    ("word", col("word"), None),
+                    ("match", col("symbol"), None),
+                    ("ncbigene_symbol", col("gene_symbol"), None),
+                    ("ncbigene_id", col("ncbigene_id"), None),
+                    ("source", col("source"), None),
+                    ("count_direct", col("count_direct"), None),
+                    ("count_synonym", col("count_synonym"), None),
+                    ("count_match", col("count_match"), None),
+                    // The inline generation's names.
+                    ("symbol", col("symbol"), Some("match")),
+                    ("hgnc_symbol", col("gene_symbol"), Some("ncbigene_symbol")),
+                    ("entrez", col("ncbigene_id"), Some("ncbigene_id")),
                 ],
                 EntityKind::Chemicals => vec![
-                    ("word", col("word")),
-                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh")),
-                    ("match", col("match")),
-                    ("name", col("name")),
-                    ("chebi", Target::Curie(t.column("chebi_id"), "chebi")),
+                    ("word", col("word"), None),
+                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh"), None),
+                    ("match", col("match"), None),
+                    ("name", col("name"), None),
+                    ("chebi", Target::Curie(t.column("chebi_id"), "chebi"), None),
+                    ("source", Target::CurieSource, Some("mesh")),
+                    (
+                        "identifier",
+                        Target::CurieIdentifier(t.column("mesh_id")),
+                        Some("mesh"),
+                    ),
                 ],
                 EntityKind::Diseases => vec![
-                    ("word", col("word")),
-                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh")),
-                    ("match", col("match")),
-                    ("name", col("name")),
-                    ("doid", Target::Curie(t.column("doid"), "doid")),
+                    ("word", col("word"), None),
+                    ("mesh", Target::Curie(t.column("mesh_id"), "mesh"), None),
+                    ("match", col("match"), None),
+                    ("name", col("name"), None),
+                    ("doid", Target::Curie(t.column("doid"), "doid"), None),
+                    ("source", Target::CurieSource, Some("mesh")),
+                    (
+                        "identifier",
+                        Target::CurieIdentifier(t.column("mesh_id")),
+                        Some("mesh"),
+                    ),
                 ],
             }
         })
@@ -99,17 +128,9 @@ pub fn decode_tsv(
     };
     let names: Vec<&str> = header.split('\t').collect();
     let known = known_columns(kind);
-    let targets: Vec<Target> = names
-        .iter()
-        .map(|n| {
-            known
-                .iter()
-                .find(|(k, _)| k == n)
-                .map_or(Target::Extra, |(_, t)| *t)
-        })
-        .collect();
+    let targets = header_targets(known, &names);
     if targets.iter().all(|t| *t == Target::Extra) {
-        let expected: Vec<_> = known.iter().map(|(k, _)| *k).collect();
+        let expected: Vec<_> = known.iter().map(|(k, ..)| *k).collect();
         return Err(in_file(
             header_line,
             Problem::new(
@@ -138,6 +159,11 @@ pub fn decode_tsv(
     let extra_col = kind.table().column("extra");
     let mut ordinal = 0i32;
     let mut fields: Vec<&str> = Vec::with_capacity(names.len());
+    // The older `source` + `identifier` pair, when the header has `identifier`.
+    let pair_into = targets.iter().find_map(|t| match t {
+        Target::CurieIdentifier(i) => Some(*i),
+        _ => None,
+    });
     for (line_no, line) in lines {
         if line.is_empty() {
             continue;
@@ -160,6 +186,7 @@ pub fn decode_tsv(
         ordinal += 1;
         let row_len = out.len_of(ORDINAL);
         let mut extra = String::new();
+        let (mut source, mut identifier) = (None, None);
         for ((name, target), &value) in names.iter().zip(&targets).zip(&fields) {
             match *target {
                 Target::Column(i) => out
@@ -170,6 +197,8 @@ pub fn decode_tsv(
                     .col(i)
                     .text()
                     .push_opt(curie(value, Some(prefix)).as_deref()),
+                Target::CurieSource => source = Some(value),
+                Target::CurieIdentifier(_) => identifier = Some(value),
                 Target::Extra => {
                     extra.push(if extra.is_empty() { '{' } else { ',' });
                     json_string(name, &mut extra);
@@ -181,6 +210,10 @@ pub fn decode_tsv(
                     }
                 }
             }
+        }
+        if let Some(i) = pair_into {
+            let id = source_curie(source, identifier);
+            out.col(i).text().push_opt(id.as_deref());
         }
         budget
             .spend(ROW_OVERHEAD_BYTES + line.len() + extra.len())
@@ -198,6 +231,31 @@ pub fn decode_tsv(
         }
     }
     Ok(())
+}
+
+/// What each header column feeds: its known target, or `extra` for an unknown name and for
+/// an older name whose newer column is in the header too (the newer wins).
+/// An older `source` without `identifier` has nothing to prefix: it goes to `extra` too.
+fn header_targets(known: &[Known], names: &[&str]) -> Vec<Target> {
+    let mut targets: Vec<Target> = names
+        .iter()
+        .map(|n| match known.iter().find(|(k, ..)| k == n) {
+            Some((_, _, Some(newer))) if names.contains(newer) => Target::Extra,
+            Some((_, t, _)) => *t,
+            None => Target::Extra,
+        })
+        .collect();
+    if !targets
+        .iter()
+        .any(|t| matches!(t, Target::CurieIdentifier(_)))
+    {
+        for t in &mut targets {
+            if *t == Target::CurieSource {
+                *t = Target::Extra;
+            }
+        }
+    }
+    targets
 }
 
 /// The `\n`-separated pieces of `text` (as `str::split('\n')`, found with `memchr`).

@@ -58,6 +58,19 @@ pub fn curie(value: &str, default_prefix: Option<&str>) -> Option<String> {
     })
 }
 
+/// The CURIE of an identifier whose prefix is given apart, as the inline generation writes
+/// it (`source: MESH`, `identifier: D009369` → `mesh:D009369`).
+///
+/// NULL when either is missing, empty or NA: an id without its namespace is no CURIE, and
+/// a bare `:` is never written. An identifier that carries its own prefix keeps it.
+pub fn source_curie(source: Option<&str>, identifier: Option<&str>) -> Option<String> {
+    let na = |v: &Option<&str>| v.is_none_or(crate::column::is_na_text);
+    if na(&source) || na(&identifier) {
+        return None;
+    }
+    curie(identifier?, source)
+}
+
 /// Splits a `keywords` value on `|`, trimming each piece and dropping empty pieces.
 pub fn keywords(value: &str) -> impl Iterator<Item = &str> {
     value.split('|').map(str::trim).filter(|k| !k.is_empty())
@@ -86,6 +99,34 @@ mod tests {
         assert_eq!(curie("D1", None).as_deref(), Some("D1"));
         assert_eq!(curie("NA", Some("mesh")), None);
         assert_eq!(curie("", Some("mesh")), None);
+        assert_eq!(
+            curie("DOID:8893", Some("mesh")).as_deref(),
+            Some("doid:8893")
+        );
+    }
+
+    #[test]
+    fn source_curies_need_both_halves() {
+        assert_eq!(
+            source_curie(Some("MESH"), Some("D015232")).as_deref(),
+            Some("mesh:D015232")
+        );
+        assert_eq!(
+            source_curie(Some("DOID"), Some("DOID:8893")).as_deref(),
+            Some("doid:8893")
+        );
+        for (s, i) in [
+            (Some(""), Some("C025946")),
+            (Some(".na.character"), Some("D002738")),
+            (Some("NA"), Some("D1")),
+            (None, Some("D1")),
+            (Some("MESH"), Some("")),
+            (Some("MESH"), Some("NA")),
+            (Some("MESH"), None),
+            (Some(""), Some("")),
+        ] {
+            assert_eq!(source_curie(s, i), None, "{s:?} {i:?}");
+        }
     }
 
     #[test]

@@ -70,8 +70,11 @@ pub struct LoadSummary {
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
-    /// True when every table was rebuilt (first load, `--full-refresh`).
+    /// True when every table was rebuilt (first load, `--full-refresh`, schema upgrade).
     pub full: bool,
+    /// True when this load brought tables written at an older schema version to the
+    /// current one ([`crate::SCHEMA_VERSION`]): new columns added, this shard's rows rebuilt.
+    pub schema_upgraded: bool,
     /// False for a dry run and when nothing changed (no table got a new version).
     pub committed: bool,
     pub dry_run: bool,
@@ -98,6 +101,13 @@ impl LoadSummary {
                 if self.full { ", full rebuild" } else { "" }
             )
         };
+        if self.schema_upgraded {
+            s.push_str(&format!(
+                "tables {} brought to schema version {}: every row rebuilt\n",
+                if self.dry_run { "would be" } else { "were" },
+                crate::SCHEMA_VERSION
+            ));
+        }
         s.push_str(&format!(
             "{} inputs: {} added, {} changed, {} deleted; {} decoded in {:.2} s\n",
             self.inputs,
@@ -257,7 +267,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     // the state no longer describes them, so this load rebuilds everything.
     let cut_off = state_load < seen;
     let options = sources::options_fingerprint(&opts.convert);
-    let before = match state {
+    let loaded = match state {
         Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
             let mut batches = Vec::new();
             for f in state
@@ -275,6 +285,17 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         }
         _ => None,
     };
+    // Tables written at an older schema version (or a state that says so): rebuild this
+    // shard's rows at the current one, and give each outdated table the current schema.
+    let mut outdated = Vec::new();
+    for t in &targets {
+        outdated.push(t.schema_outdated()?);
+    }
+    let upgrade = outdated.iter().any(|o| *o)
+        || loaded
+            .as_ref()
+            .is_some_and(|b| !sources::schema_current(b));
+    let before = if upgrade { None } else { loaded };
     let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
     let mut summary = LoadSummary {
         table: opts.table.clone(),
@@ -284,6 +305,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         input_bytes: now.bytes,
         dry_run: opts.dry_run,
         full: plan.full,
+        schema_upgraded: upgrade,
         ..LoadSummary::default()
     };
     for name in Table::ALL.iter().map(|t| t.name()).chain([SOURCES_TABLE]) {
@@ -355,6 +377,9 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         } else {
             rewrite_without(target, opts, &remove, &names, &work.dir).await?
         };
+        if outdated[i] {
+            actions.insert(0, target.schema_update()?);
+        }
         let (path, rows) = &decoded.files[i];
         if *rows > 0 {
             let add = target.upload(path, &names.next(), *rows).await?;
@@ -371,6 +396,9 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     }
     let state = targets.last_mut().expect("the state table");
     let mut actions = remove_all(state, opts.shard)?;
+    if outdated[Table::ALL.len()] {
+        actions.insert(0, state.schema_update()?);
+    }
     let add = state
         .upload(&state_file, &names.next(), state_batch.num_rows() as u64)
         .await?;
@@ -585,6 +613,7 @@ fn commit_info(s: &LoadSummary) -> HashMap<String, serde_json::Value> {
         "load": s.load,
         "shard": s.shard,
         "full": s.full,
+        "schema_upgraded": s.schema_upgraded,
         "inputs": s.inputs,
         "converted": s.converted,
         "rejected": s.rejected,

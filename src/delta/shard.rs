@@ -132,6 +132,8 @@ impl Shard {
             let name = r.source_path.rsplit('/').next().unwrap_or(&r.source_path);
             self.owns(name.split('.').next().unwrap_or(name))
         });
+        // The map files serve every shard; one shard reports their bad lines.
+        corpus.maps_reported_elsewhere = !self.owns("wpid_map");
         // The listing rejects under _figures are the unreadable figure inputs.
         corpus.rejected_figures = corpus
             .rejects

@@ -5,6 +5,11 @@
 //! added, changed or removed, or it was rejected last time (so its reject row is rebuilt);
 //! every other converted record is kept as it is. Rows are replaced by figid, which makes
 //! re-applying a load that was cut off halfway harmless.
+//!
+//! The `_data` map files are state rows too: when one changes, every record is decoded
+//! again (any figure's `wpid` or `ndex` may change). One more row records the schema version
+//! the load wrote; a state without it (or with an older one) makes the next load rebuild the
+//! shard's rows at the current version.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -54,6 +59,13 @@ pub fn take_options(rows: &mut BTreeMap<String, SourceRow>) -> Option<String> {
         _ => None,
     }
 }
+/// A `_data` map file (`wpid_map.tsv`, `ndex_map.tsv`).
+pub const KIND_MAP: &str = "map";
+/// The row that records the schema version the load wrote (its `content_hash`), under
+/// [`SCHEMA_ROW`]: not a file.
+pub const KIND_SCHEMA: &str = "schema";
+/// The `source_path` of the schema version row (no corpus path starts with `<`).
+pub const SCHEMA_ROW: &str = "<schema_version>";
 
 /// One file of the corpus as the last load saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +124,10 @@ pub fn scan(corpus: &Corpus) -> Result<Scan> {
             jobs.push((file.rel, KIND_TABLE, Some(path), Some(figid.to_owned())));
         }
     }
+    for file in corpus.maps.iter().flatten() {
+        let path = file.path(&corpus.root);
+        jobs.push((file.rel.clone(), KIND_MAP, Some(path), None));
+    }
     for r in &corpus.rejects {
         jobs.push((r.source_path.clone(), KIND_LISTED, None, None));
     }
@@ -136,11 +152,30 @@ pub fn scan(corpus: &Corpus) -> Result<Scan> {
         })
         .collect();
     let bytes = hashed.iter().map(|(_, b)| b).sum();
-    let rows = hashed
+    let mut rows: BTreeMap<String, SourceRow> = hashed
         .into_iter()
         .map(|(r, _)| (r.source_path.clone(), r))
         .collect();
+    rows.insert(
+        SCHEMA_ROW.to_owned(),
+        SourceRow {
+            source_path: SCHEMA_ROW.to_owned(),
+            kind: KIND_SCHEMA.to_owned(),
+            content_hash: crate::SCHEMA_VERSION.to_string(),
+            figid: None,
+            inline: None,
+            load_version: 0,
+        },
+    );
     Ok(Scan { rows, bytes })
+}
+
+/// True when the last load's state was written at this build's schema version (a state
+/// from before version 2 has no schema row).
+pub fn schema_current(before: &BTreeMap<String, SourceRow>) -> bool {
+    before
+        .get(SCHEMA_ROW)
+        .is_some_and(|r| r.content_hash == crate::SCHEMA_VERSION.to_string())
 }
 
 /// What a load must do.
@@ -191,6 +226,14 @@ pub fn plan(
     // another kind: a figure or TSV that became unreadable (a symlink whose target was
     // removed) is a listed reject now, and its old rows must go as if it were deleted.
     let gone = |path: &str, kind: &str| now.get(path).is_none_or(|r| r.kind != kind);
+    // A map file added, changed or removed: any record's wpid or ndex may differ.
+    let maps_changed = now
+        .iter()
+        .filter(|(_, r)| r.kind == KIND_MAP)
+        .any(|(p, r)| !before.get(p).is_some_and(|b| same(r, b)))
+        || before
+            .iter()
+            .any(|(p, b)| b.kind == KIND_MAP && !now.contains_key(p));
     // figid keys whose TSV set changed: a TSV added, changed or removed.
     let mut dirty_keys: HashSet<&str> = HashSet::new();
     for (path, r) in now.iter().filter(|(_, r)| r.kind == KIND_TABLE) {
@@ -212,7 +255,9 @@ pub fn plan(
             }
             Some(b) => {
                 let converted = b.figid.as_deref();
-                let clean = same(r, b) && converted.is_some_and(|id| !dirty_keys.contains(id));
+                let clean = !maps_changed
+                    && same(r, b)
+                    && converted.is_some_and(|id| !dirty_keys.contains(id));
                 if clean {
                     plan.kept.push(Kept {
                         figid: b.figid.clone().expect("checked"),
@@ -442,6 +487,46 @@ mod tests {
         let mut removed: Vec<_> = p.remove_figids.into_iter().collect();
         removed.sort();
         assert_eq!(removed, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_changed_map_decodes_every_record_without_calling_it_changed() {
+        let c = corpus(&["_figures/a.md", "_figures/b.md"]);
+        let now = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", None),
+            row("_figures/b.md", KIND_FIGURE, "2", None),
+            row("_data/wpid_map.tsv", KIND_MAP, "m2", None),
+        ]);
+        let mut before = map(vec![
+            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
+            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
+            row("_data/wpid_map.tsv", KIND_MAP, "m1", None),
+        ]);
+        let p = plan(&c, &now, Some(&before));
+        assert_eq!(p.decode, [0, 1]);
+        assert!(p.kept.is_empty() && p.changed.is_empty() && !p.full);
+        assert_eq!(p.remove_figids.len(), 2);
+        // The same map: nothing to do. A map removed: everything again.
+        before.get_mut("_data/wpid_map.tsv").unwrap().content_hash = "m2".into();
+        assert!(plan(&c, &now, Some(&before)).unchanged);
+        let without: BTreeMap<_, _> = now
+            .clone()
+            .into_iter()
+            .filter(|(_, r)| r.kind != KIND_MAP)
+            .collect();
+        assert_eq!(plan(&c, &without, Some(&before)).decode, [0, 1]);
+    }
+
+    #[test]
+    fn a_state_without_the_schema_row_is_not_current() {
+        let mut before = map(vec![row("_figures/a.md", KIND_FIGURE, "1", Some("a"))]);
+        assert!(!schema_current(&before));
+        let mut schema_row = row(SCHEMA_ROW, KIND_SCHEMA, "1", None);
+        before.insert(SCHEMA_ROW.into(), schema_row.clone());
+        assert!(!schema_current(&before));
+        schema_row.content_hash = crate::SCHEMA_VERSION.to_string();
+        before.insert(SCHEMA_ROW.into(), schema_row);
+        assert!(schema_current(&before));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
 use deltalake::kernel::transaction::{
     CommitBuilder, CommitConflictError, CommitProperties, TransactionError,
 };
-use deltalake::kernel::{Action, Add, StructType, Transaction};
+use deltalake::kernel::{Action, Add, MetadataExt as _, StructType, Transaction};
 use deltalake::operations::create::CreateBuilder;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::{DeltaTable, DeltaTableError};
@@ -103,6 +103,47 @@ impl DeltaTarget {
                 rows: f.num_records().unwrap_or(0) as u64,
             })
             .collect())
+    }
+
+    /// True when the table exists with other columns than this build writes: a table
+    /// written at an older schema version (version 1 lacks `figures.wpid`).
+    pub fn schema_outdated(&self) -> Result<bool> {
+        if self.version().is_none() {
+            return Ok(false);
+        }
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let have = snapshot.schema();
+        let have: Vec<&str> = have.fields().map(|f| f.name().as_str()).collect();
+        let want: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        Ok(have != want)
+    }
+
+    /// The Metadata action that gives the table this build's schema (its id, partitioning
+    /// and configuration kept): committed with the rows rewritten at that schema.
+    pub fn schema_update(&self) -> Result<Action> {
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let columns: StructType = self
+            .schema
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| delta_error(self.name, DeltaTableError::from(e)))?;
+        let metadata = snapshot
+            .metadata()
+            .clone()
+            .with_schema(&columns)
+            .map_err(|source| delta_error(self.name, DeltaTableError::from(source)))?;
+        Ok(Action::Metadata(metadata))
     }
 
     /// The last load number that `app_id` committed to this table.

@@ -2,7 +2,9 @@
 //! `_data/*.tsv` tables by the figid their file name carries.
 //!
 //! Entries that cannot be listed (symlink loops, permission errors) become `unreadable`
-//! rejects here; TSVs whose name fits no figure become `orphan_table` rejects later.
+//! rejects here; TSVs whose name fits no figure become `orphan_table` rejects later. The two
+//! map files (`_data/wpid_map.tsv`, `_data/ndex_map.tsv`) are noted apart, and every other
+//! file of `_data` (neither an entity TSV nor a map) is listed as ignored: not an input.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +12,7 @@ use walkdir::WalkDir;
 
 use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
+use crate::maps::MapKind;
 
 mod figures;
 mod packed;
@@ -43,6 +46,13 @@ pub struct Corpus {
     pub rejects: Vec<Reject>,
     /// How many of `rejects` are figure inputs (unreadable entries under `_figures`).
     pub rejected_figures: usize,
+    /// The map files found, by [`MapKind::index`].
+    pub maps: [Option<TableFile>; 2],
+    /// True when another shard of a sharded load reports the maps' bad lines, not this one.
+    pub maps_reported_elsewhere: bool,
+    /// Files of `_data` that are neither entity TSVs nor maps, sorted: not inputs, listed
+    /// in the manifest so that nothing is passed over silently.
+    pub ignored: Vec<String>,
 }
 
 impl Corpus {
@@ -76,15 +86,16 @@ pub fn discover(root: &Path) -> Result<Corpus> {
                 let mut files = Vec::new();
                 // A TSV that cannot be read (a dangling symlink) is still indexed: it belongs
                 // to the figure its name gives, which is then rejected as unreadable when it
-                // reads it, instead of converting without those rows.
-                let listing = walk(root, &data_dir, "tsv", true, |path, rel| {
+                // reads it, instead of converting without those rows. Every file is handed on:
+                // those that are not entity TSVs or maps are listed as ignored.
+                let listing = walk(root, &data_dir, None, Some("tsv"), |path, rel| {
                     files.push(TableFile::found(path, rel))
                 });
                 listing.map(|l| (l, files))
             })
         });
         let mut files = Figures::default();
-        let figures = walk(root, &figures_dir, "md", false, |path, rel| {
+        let figures = walk(root, &figures_dir, Some("md"), None, |path, rel| {
             files.push(&rel, lossy(path))
         })
         .map(|l| (l, files));
@@ -108,8 +119,13 @@ pub fn discover(root: &Path) -> Result<Corpus> {
         });
         let mut index = TableIndexBuilder::default();
         for file in files {
-            index_table(&mut index, &mut corpus.rejects, file);
+            if let Some(kind) = MapKind::of_rel(&file.rel) {
+                corpus.maps[kind.index()] = Some(file);
+                continue;
+            }
+            index_table(&mut index, &mut corpus.rejects, &mut corpus.ignored, file);
         }
+        corpus.ignored.sort_unstable();
         corpus.tables = index.finish();
     }
     corpus.rejects.sort();
@@ -130,17 +146,16 @@ struct Listing {
     unreadable: usize,
 }
 
-/// Walks `dir` for files ending in `.ext`, following symlinks, handing each to `found` (its
-/// path and its path relative to `root`) and reporting unreadable entries; with
-/// `hand_on_unreadable`, an unreadable entry whose name ends in `.ext` goes to `found` too
-/// (its reader reports it).
+/// Walks `dir` for files ending in `.ext` (every file for `None`), following symlinks, handing each to `found` (its
+/// path and its path relative to `root`) and reporting unreadable entries; an unreadable
+/// entry whose name ends in `.hand_on` goes to `found` too (its reader reports it).
 /// Entries come in directory order; callers sort them (one sort of the whole list is far
 /// cheaper than walkdir's per-directory sort by file name).
 fn walk(
     root: &Path,
     dir: &Path,
-    ext: &str,
-    hand_on_unreadable: bool,
+    ext: Option<&str>,
+    hand_on: Option<&str>,
     mut found: impl FnMut(PathBuf, String),
 ) -> Result<Listing> {
     let mut listing = Listing {
@@ -151,7 +166,7 @@ fn walk(
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 let path = e.into_path();
-                if path.extension().and_then(|x| x.to_str()) != Some(ext) {
+                if ext.is_some_and(|ext| path.extension().and_then(|x| x.to_str()) != Some(ext)) {
                     continue;
                 }
                 let rel = relative(root, &path);
@@ -171,7 +186,7 @@ fn walk(
                         source: err.into(),
                     });
                 }
-                if hand_on_unreadable && path.extension().and_then(|x| x.to_str()) == Some(ext) {
+                if hand_on.is_some() && path.extension().and_then(|x| x.to_str()) == hand_on {
                     let rel = relative(root, &path);
                     found(path, rel);
                     continue;
@@ -200,32 +215,38 @@ fn walk(
     Ok(listing)
 }
 
-/// Files `<figid>-genes.tsv` (etc.) under the figid; other names are orphans at once.
-fn index_table(index: &mut TableIndexBuilder, rejects: &mut Vec<Reject>, file: TableFile) {
+/// Files `<figid>-genes.tsv` (etc.) under the figid; any other file is ignored (schema
+/// version 2: `_data` also holds files such as `pfocr_curation.rds` that are no input).
+fn index_table(
+    index: &mut TableIndexBuilder,
+    rejects: &mut Vec<Reject>,
+    ignored: &mut Vec<String>,
+    file: TableFile,
+) {
     let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
-    let named = EntityKind::ALL
-        .into_iter()
-        .find_map(|kind| Some((kind, name.strip_suffix(kind.tsv_suffix())?)));
-    let Some((kind, figid)) = named.filter(|(_, figid)| !figid.is_empty()) else {
-        let why = match named {
-            Some((kind, _)) => format!(
-                "the file name has no figid before {} (expected <figid>{0})",
-                kind.tsv_suffix()
-            ),
-            None => "the file name does not end in -genes.tsv, -chemicals.tsv or -diseases.tsv"
-                .to_owned(),
-        };
-        rejects.push(Reject {
-            message: format!("{}: {why}, so it belongs to no figure", file.rel),
-            source_path: file.rel,
-            line: None,
-            field: None,
-            kind: RejectKind::OrphanTable,
-            column: None,
-        });
+    let named = EntityKind::ALL.into_iter().find_map(|kind| {
+        let figid = name.strip_suffix(kind.tsv_suffix())?;
+        (!figid.is_empty()).then(|| (kind, figid.to_owned()))
+    });
+    let Some((kind, figid)) = named else {
+        if EntityKind::ALL.iter().any(|k| name == k.tsv_suffix()) {
+            // An entity table with nothing before its suffix: it names no figure.
+            rejects.push(Reject {
+                message: format!(
+                    "{}: the file name has no figid before its -genes/-chemicals/-diseases suffix, so it belongs to no figure",
+                    file.rel
+                ),
+                source_path: file.rel,
+                line: None,
+                field: None,
+                kind: RejectKind::OrphanTable,
+                column: None,
+            });
+        } else {
+            ignored.push(file.rel);
+        }
         return;
     };
-    let figid = figid.to_owned();
     if let Err((file, kept)) = index.add(&figid, kind, file) {
         // Two files for one figid and kind (in different folders of _data).
         rejects.push(Reject {
@@ -307,9 +328,20 @@ mod tests {
         for f in ["b.md", "a.md", "notes.txt"] {
             fs::write(root.join("_figures").join(f), "---\n---\n").unwrap();
         }
-        for f in ["a-genes.tsv", "a-b-chemicals.tsv", "stray.tsv"] {
+        for f in [
+            "a-genes.tsv",
+            "a-b-chemicals.tsv",
+            "stray.tsv",
+            "README.md",
+            "pfocr_curation.rds",
+            "wpid_map.tsv",
+            "ndex_map.tsv",
+            "-genes.tsv",
+        ] {
             fs::write(root.join("_data").join(f), "word\n").unwrap();
         }
+        fs::create_dir_all(root.join("_data/sub")).unwrap();
+        fs::write(root.join("_data/sub/wpid_map.tsv"), "x\ty\n").unwrap();
         let c = discover(root).unwrap();
         let rels: Vec<_> = c.figures.iter().map(|f| f.rel).collect();
         assert_eq!(rels, ["_figures/a.md", "_figures/b.md"]);
@@ -329,8 +361,32 @@ mod tests {
             .file("a-b", EntityKind::Chemicals)
             .is_some());
         assert_eq!(c.figures.at(1).path(root), root.join("_figures/b.md"));
-        assert_eq!(c.rejects.len(), 1);
-        assert_eq!(c.rejects[0].kind, RejectKind::OrphanTable);
+        // Neither entity TSVs nor maps: ignored, not rejected (schema version 2).
+        assert_eq!(
+            c.ignored,
+            [
+                "_data/README.md",
+                "_data/pfocr_curation.rds",
+                "_data/stray.tsv",
+                "_data/sub/wpid_map.tsv"
+            ]
+        );
+        let rejects: Vec<_> = c
+            .rejects
+            .iter()
+            .map(|r| (r.source_path.as_str(), r.kind))
+            .collect();
+        assert_eq!(rejects, [("_data/-genes.tsv", RejectKind::OrphanTable)]);
+        let maps: Vec<Option<&str>> = c
+            .maps
+            .iter()
+            .map(|m| m.as_ref().map(|f| f.rel.as_str()))
+            .collect();
+        assert_eq!(
+            maps,
+            [Some("_data/wpid_map.tsv"), Some("_data/ndex_map.tsv")]
+        );
+        assert_eq!(c.tables.len(), 2, "maps are not tables of a figid");
         assert_eq!(c.inputs(), 2);
     }
 

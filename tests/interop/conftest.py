@@ -5,7 +5,7 @@ sample corpus (`<repo>/data/sample`) and the real PFOCR sample that sits beside 
 repository (`<repo>/../shared/pfocr-sample`, read in place, skipped with a reason when
 absent) into temporary directories, then every test reads the output back with a
 client a user would use. What the tests assert is the output contract
-(`../shared/SCHEMA.md`, schema version 1) and each corpus's `EXPECTED.json`.
+(`../shared/SCHEMA.md`, schema version 2) and each corpus's `EXPECTED.json`.
 
 The binary is `$PFOCR_ETL_BIN` when set, else `<target>/release/pfocr-etl`, built with
 `cargo build --release --features delta` when missing. Run everything with `tests/run_all.sh`.
@@ -33,6 +33,9 @@ CHILD_TABLES = TABLES[1:4]
 
 #: Reject kinds for TSV files that were not used; they do not count as rejected inputs.
 TABLE_REJECT_KINDS = frozenset({"orphan_table", "conflicting_table"})
+#: Only figure files are inputs: a reject of a `_data` file (an unused TSV, a bad line of a
+#: map file, which is `bad_tsv`) is outside `inputs = converted + rejected`.
+FIGURE_DIR = "_figures/"
 #: Every `kind` SCHEMA.md defines for the rejects table.
 REJECT_KINDS = frozenset(
     {
@@ -78,7 +81,7 @@ def _child(*cols: Column) -> list[Column]:
     ]
 
 
-#: SCHEMA.md (schema version 1): exact column names, order, types and nullability.
+#: SCHEMA.md (schema version 2): exact column names, order, types and nullability.
 CONTRACT: dict[str, list[Column]] = {
     "figures": [
         Column("figid", UTF8, False),
@@ -108,6 +111,8 @@ CONTRACT: dict[str, list[Column]] = {
         Column("extra", UTF8),
         Column("body", UTF8),
         Column("source_path", UTF8, False),
+        # New in schema version 2, last.
+        Column("wpid", UTF8),
     ],
     "figure_genes": _child(
         Column("word", UTF8),

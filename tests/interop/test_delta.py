@@ -120,6 +120,57 @@ def test_duckdb_reads_the_live_files_of_a_delta_table(lake):
     assert n == lake["second"]["rows"]["figure_genes"]
 
 
+def test_a_load_brings_version_1_tables_to_version_2(etl_bin, corpus, tmp_path_factory, contract):
+    """Tables as a schema version 1 build left them (figures without `wpid`, a load state
+    without its schema version row), rewritten here with `deltalake` itself: the next plain
+    load upgrades them, and both Python clients then see the new column with every row right."""
+    from deltalake import write_deltalake
+
+    root = tmp_path_factory.mktemp("lake-v1") / "pfocr"
+    run_load(etl_bin, corpus, str(root))
+    figures = DeltaTable(str(root / "figures")).to_pyarrow_table()
+    write_deltalake(
+        str(root / "figures"),
+        figures.drop_columns(["wpid"]),
+        mode="overwrite",
+        schema_mode="overwrite",
+    )
+    state = pl.read_delta(str(root / "_pfocr_sources"))
+    write_deltalake(
+        str(root / "_pfocr_sources"),
+        state.filter(pl.col("source_path") != "<schema_version>").to_arrow(),
+        mode="overwrite",
+    )
+    assert "wpid" not in DeltaTable(str(root / "figures")).schema().to_arrow().names
+
+    # A map value appears for the first figure: the upgrade must fill it.
+    first = figures.column("figid")[0].as_py()
+    wpid_map = corpus / "_data" / "wpid_map.tsv"
+    kept = wpid_map.read_bytes() if wpid_map.exists() else None
+    wpid_map.write_text(f"{first}\tWP777\n", encoding="utf-8")
+    try:
+        s = run_load(etl_bin, corpus, str(root))
+        assert (s["schema_upgraded"], s["committed"]) == (True, True)
+        for table in TABLES:
+            want = [c.name for c in contract[table]]
+            assert DeltaTable(str(root / table)).schema().to_arrow().names == want
+            assert pl.scan_delta(str(root / table)).collect_schema().names() == want
+        out = tmp_path_factory.mktemp("lake-v1-parquet") / "out"
+        proc = run_convert(etl_bin, corpus, out)
+        assert proc.returncode == 0, proc.stderr
+        for table in TABLES:
+            delta = pl.read_delta(str(root / table))
+            parquet = pl.read_parquet(str(out / table / "*.parquet"))
+            assert sorted_rows(delta) == sorted_rows(parquet), table
+        wpid = pl.read_delta(str(root / "figures")).filter(pl.col("figid") == first)["wpid"]
+        assert wpid.to_list() == ["WP777"]
+    finally:
+        if kept is None:
+            wpid_map.unlink()
+        else:
+            wpid_map.write_bytes(kept)
+
+
 # --- S3 (moto server on loopback) -------------------------------------------------------
 
 

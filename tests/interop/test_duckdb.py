@@ -21,6 +21,7 @@ from conftest import (
     INT64,
     LIST_UTF8,
     REJECT_KINDS,
+    FIGURE_DIR,
     TABLE_REJECT_KINDS,
     TABLES,
     UTF8,
@@ -89,11 +90,14 @@ def test_manifest_input_counts(con, conversion):
     assert m["inputs"] == conversion.expected["inputs"]
     assert m["converted"] == conversion.expected["rows"]["figures"]
     assert m["rejected"] == conversion.expected_rejected
-    kinds = con.execute(f"SELECT kind FROM {scan(conversion, 'rejects')}").fetchall()
-    input_rejects = [k for (k,) in kinds if k not in TABLE_REJECT_KINDS]
+    rejects = con.execute(
+        f"SELECT source_path, kind FROM {scan(conversion, 'rejects')}"
+    ).fetchall()
+    input_rejects = [p for (p, _) in rejects if p.startswith(FIGURE_DIR)]
     assert len(input_rejects) == m["rejected"], (
-        "rejects rows whose kind is not orphan_table/conflicting_table must equal rejected"
+        "rejects rows of files under _figures/ must equal rejected"
     )
+    assert all(k not in TABLE_REJECT_KINDS for (p, k) in rejects if p.startswith(FIGURE_DIR))
 
 
 def test_rejects_kinds_and_expected_rejects(con, conversion):
@@ -294,7 +298,7 @@ def test_rejected_records_produce_no_rows(con, conversion):
         r[0]
         for r in con.execute(
             f"SELECT source_path FROM {scan(conversion, 'rejects')} "
-            "WHERE kind NOT IN ('orphan_table', 'conflicting_table')"
+            f"WHERE starts_with(source_path, '{FIGURE_DIR}')"
         ).fetchall()
     ]
     if not rej:

@@ -56,7 +56,7 @@ def test_manifest_shape_and_files(conversion):
     m = conversion.manifest
     for key in ("schema_version", "inputs", "converted", "rejected", "tables"):
         assert key in m, f"_manifest.json lacks {key}"
-    assert str(m["schema_version"]) == "1"
+    assert str(m["schema_version"]) == "2"
     assert m["inputs"] == m["converted"] + m["rejected"]
     assert set(m["tables"]) == set(TABLES)
     for t in TABLES:
@@ -97,7 +97,7 @@ def test_arrow_schema_types_and_nullability(conversion, table, contract):
 def test_schema_version_key_value_metadata(conversion, table):
     for part in conversion.parts(table):
         kv = pq.read_metadata(part).metadata or {}
-        assert kv.get(b"pfocr_etl.schema_version") == b"1", (
+        assert kv.get(b"pfocr_etl.schema_version") == b"2", (
             f"{part}: pfocr_etl.schema_version = {kv.get(b'pfocr_etl.schema_version')!r}"
         )
 

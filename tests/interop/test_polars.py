@@ -19,6 +19,7 @@ from conftest import (
     INT64,
     LIST_UTF8,
     REJECT_KINDS,
+    FIGURE_DIR,
     TABLE_REJECT_KINDS,
     TABLES,
     UTF8,
@@ -84,10 +85,11 @@ def test_manifest_input_counts(conversion):
     assert m["rejected"] == conversion.expected_rejected
     rejects = eager(conversion, "rejects")
     assert set(rejects["kind"].to_list()) <= REJECT_KINDS
-    n = rejects.filter(~pl.col("kind").is_in(list(TABLE_REJECT_KINDS))).height
-    assert n == m["rejected"], (
-        "rejects rows whose kind is not orphan_table/conflicting_table must equal rejected"
+    figure_rejects = rejects.filter(pl.col("source_path").str.starts_with(FIGURE_DIR))
+    assert figure_rejects.height == m["rejected"], (
+        "rejects rows of files under _figures/ must equal rejected"
     )
+    assert not set(figure_rejects["kind"].to_list()) & TABLE_REJECT_KINDS
     got = set(zip(rejects["source_path"].to_list(), rejects["kind"].to_list()))
     for e in conversion.expected.get("rejects", []):
         assert (e["source_path"], e["kind"]) in got, f"expected reject missing: {e}"
