@@ -142,10 +142,11 @@ fn other_data_files_are_listed_as_ignored_not_rejected() {
     ] {
         assert!(!rejected.contains(&json!(f)), "{f} rejected");
     }
-    let stdout = String::from_utf8_lossy(&o.stdout);
+    // The summary goes to stderr, like the rest of what a run tells its user.
+    let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stdout.contains("ignored: 3 other file(s) in _data"),
-        "{stdout}"
+        stderr.contains("ignored: 3 other file(s) in _data"),
+        "{stderr}"
     );
 }
 

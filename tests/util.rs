@@ -142,6 +142,7 @@ pub fn value(a: &dyn Array, r: usize) -> Value {
     }
     match a.data_type() {
         DataType::Utf8 => Value::from(a.as_string::<i32>().value(r)),
+        DataType::Boolean => Value::from(a.as_boolean().value(r)),
         DataType::Int16 => Value::from(a.as_primitive::<Int16Type>().value(r)),
         DataType::Int32 => Value::from(a.as_primitive::<Int32Type>().value(r)),
         DataType::Int64 => Value::from(a.as_primitive::<Int64Type>().value(r)),

@@ -291,10 +291,8 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     for t in &targets {
         outdated.push(t.schema_outdated()?);
     }
-    let upgrade = outdated.iter().any(|o| *o)
-        || loaded
-            .as_ref()
-            .is_some_and(|b| !sources::schema_current(b));
+    let upgrade =
+        outdated.iter().any(|o| *o) || loaded.as_ref().is_some_and(|b| !sources::schema_current(b));
     let before = if upgrade { None } else { loaded };
     let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
     let mut summary = LoadSummary {

@@ -229,12 +229,14 @@ fn index_table(
         (!figid.is_empty()).then(|| (kind, figid.to_owned()))
     });
     let Some((kind, figid)) = named else {
-        if EntityKind::ALL.iter().any(|k| name == k.tsv_suffix()) {
+        if let Some(kind) = EntityKind::ALL.into_iter().find(|k| name == k.tsv_suffix()) {
             // An entity table with nothing before its suffix: it names no figure.
             rejects.push(Reject {
                 message: format!(
-                    "{}: the file name has no figid before its -genes/-chemicals/-diseases suffix, so it belongs to no figure",
-                    file.rel
+                    "{}: the file name has no figid before {} (expected <figid>{1}), so it \
+                     belongs to no figure",
+                    file.rel,
+                    kind.tsv_suffix()
                 ),
                 source_path: file.rel,
                 line: None,
