@@ -80,6 +80,14 @@ pub enum Error {
          again to load anything it did not see)"
     )]
     ConcurrentLoad { table: String },
+    /// A load replaced files of a table that `maintain` was compacting.
+    #[cfg(feature = "delta")]
+    #[error(
+        "table {table}: a load replaced some of the files this maintenance was compacting and \
+         committed first; the compaction was not committed and no row was lost (run \
+         maintain again)"
+    )]
+    ConcurrentMaintenance { table: String },
     /// The worker thread pool could not be started.
     #[error("cannot start worker threads")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -94,6 +102,8 @@ impl Error {
             #[cfg(feature = "delta")]
             Error::Delta { .. } | Error::Store { .. } => crate::EXIT_DESTINATION,
             Error::ConcurrentLoad { .. } => crate::EXIT_CONCURRENT,
+            #[cfg(feature = "delta")]
+            Error::ConcurrentMaintenance { .. } => crate::EXIT_CONCURRENT,
             _ => crate::EXIT_ERROR,
         }
     }
