@@ -113,7 +113,12 @@ fn delta_rs_files(table: &Path) -> Vec<(PathBuf, i64)> {
             .unwrap()
             .log_data()
             .into_iter()
-            .map(|f| (table.join(f.path().as_ref()), f.num_records().unwrap_or(-1)))
+            .map(|f| {
+                (
+                    table.join(f.path().as_ref()),
+                    f.num_records().map_or(-1, |n| n as i64),
+                )
+            })
             .collect();
         files.sort();
         files
@@ -287,9 +292,7 @@ fn read_version(table: &Path, version: u64) -> Result<usize, String> {
             .map_err(|e| e.to_string())?
             .build()
             .map_err(|e| e.to_string())?;
-        t.load_version(version as i64)
-            .await
-            .map_err(|e| e.to_string())?;
+        t.load_version(version).await.map_err(|e| e.to_string())?;
         let store = t.object_store();
         let mut rows = 0;
         let paths: Vec<String> = t
