@@ -80,12 +80,14 @@ pub enum Error {
          again to load anything it did not see)"
     )]
     ConcurrentLoad { table: String },
-    /// A load replaced files of a table that `maintain` was compacting.
+    /// A load and a `maintain` compaction replaced a same file of a table: the one that
+    /// committed second stopped there (this one).
     #[cfg(feature = "delta")]
     #[error(
-        "table {table}: a load replaced some of the files this maintenance was compacting and \
-         committed first; the compaction was not committed and no row was lost (run \
-         maintain again)"
+        "concurrent maintenance: a load and a `pfocr-etl maintain` compaction both replaced \
+         files of {table} and the other committed first; this run stopped before committing \
+         {table} and no row was lost (run it again: a load completes the tables, a \
+         maintenance compacts what is left)"
     )]
     ConcurrentMaintenance { table: String },
     /// The worker thread pool could not be started.

@@ -254,6 +254,7 @@ fn maintain_compacts_vacuums_to_the_live_bytes_and_the_next_load_equals_a_full_r
     let gone: Vec<&PathBuf> = first_files.iter().filter(|p| !p.exists()).collect();
     assert!(!gone.is_empty(), "version 0 was vacuumed");
     let err = read_version(&figures, 0).unwrap_err();
+    eprintln!("time travel to version 0: {err}");
     assert!(
         err.contains("not found") || err.contains("No such file"),
         "{err}"
@@ -354,6 +355,7 @@ fn a_maintenance_racing_a_load_never_loses_a_row() {
     let w = Workdir::new();
     let (corpus, lake) = twelve_loads(&w);
     let records = full_records(&corpus);
+    let mut lost = 0;
     for round in 0..3 {
         let f = &records[round];
         let text = fs::read_to_string(f).unwrap();
@@ -379,15 +381,16 @@ fn a_maintenance_racing_a_load_never_loses_a_row() {
             maintaining.wait_with_output().unwrap(),
         ] {
             let err = String::from_utf8_lossy(&o.stderr);
-            assert!(
-                o.status.success() || o.status.code() == Some(5) || o.status.code() == Some(4),
-                "round {round}: {:?} {err}",
-                o.status
-            );
+            if !o.status.success() {
+                assert_eq!(o.status.code(), Some(5), "round {round}: {err}");
+                assert!(err.contains("concurrent maintenance"), "{err}");
+                lost += 1;
+            }
         }
         // Whatever lost the race, the next load brings the tables to the corpus.
         load(&corpus, &lake, &[]);
         let full = rebuilt(&w, &corpus, &format!("full{round}"));
         assert_tables_equal(&lake, &full);
     }
+    eprintln!("maintain racing a load: {lost} of 3 rounds had a loser (exit 5)");
 }

@@ -289,8 +289,18 @@ impl DeltaTarget {
                 let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
                     || (self.reload_existing().await?
                         && self.rival_committed(app_id, read_load).await?);
+                let replaced = matches!(
+                    conflict,
+                    CommitConflictError::ConcurrentDeleteRead
+                        | CommitConflictError::ConcurrentDeleteDelete
+                );
                 return Err(if rival {
                     self.concurrent()
+                } else if replaced {
+                    // A `maintain` compaction replaced files this load rewrites.
+                    Error::ConcurrentMaintenance {
+                        table: self.name.to_owned(),
+                    }
                 } else {
                     delta_error(self.name, TransactionError::CommitConflict(conflict).into())
                 });
