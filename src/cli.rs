@@ -123,7 +123,8 @@ Weekly, from cron:  0 4 * * 0 pfocr-etl maintain --table /data/lake/pfocr --comp
 
 #[cfg(feature = "delta")]
 const LOAD_EXIT_CODES: &str = "
-  5  another load of the same table and shard committed first (concurrent load lost)";
+  5  another load of the same table and shard committed first (concurrent load lost), or a load
+     and a `maintain` compaction replaced the same files and the other committed first";
 
 /// The options of `load` beyond the convert settings (also a pipeline file's `load:`).
 #[derive(Debug, Clone, Default, PartialEq, clap::Args, serde::Deserialize)]
