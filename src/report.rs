@@ -30,12 +30,9 @@ impl Progress {
             "{bar:40} {human_pos}/{human_len} records  {rate}  ETA {eta}",
         )
         .expect("static template")
-        .with_key(
-            "rate",
-            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{} records/s", thousands(state.per_sec() as u64));
-            },
-        );
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{} records/s", thousands(state.per_sec() as u64));
+        });
         bar.set_style(style);
         Progress(Some(bar))
     }
