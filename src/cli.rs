@@ -101,6 +101,24 @@ Exit status:\n  0  every figure file converts and every TSV is used\n  1  someth
     /// Export converted tables: GMT gene sets per organism, or JSON lines per figure.
     #[command(subcommand)]
     Export(crate::export::ExportCommand),
+    /// Keep the Delta tables of `load` healthy: compact small files, vacuum removed ones,
+    /// write a checkpoint.
+    #[cfg(feature = "delta")]
+    #[command(after_help = "Examples:\n  pfocr-etl maintain --table /data/lake/pfocr --compact\n  \
+pfocr-etl maintain --table s3://bucket/pfocr --retain-hours 0 --allow-short-retention\n\n\
+Works on every table under <TABLE> that `load` writes. Files removed by a commit more than\n\
+--retain-hours ago are deleted (never a file no commit mentions, so a running load is safe);\n\
+with --compact each shard's small files are merged first. A load may run at the same time:\n\
+if both replace a same file, the one that commits second stops (status 5) and nothing is lost.\n\
+Weekly, from cron:  0 4 * * 0 pfocr-etl maintain --table /data/lake/pfocr --compact --quiet\n\n".to_owned()
+        + EXIT_CODES + LOAD_EXIT_CODES)]
+    Maintain {
+        #[command(flatten)]
+        args: MaintainArgs,
+        /// Print nothing but errors (no summary).
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run a pipeline file (input, output and options in YAML).
     #[command(after_help = "Example:\n  pfocr-etl run pipelines/sample.yaml\n\n".to_owned() + EXIT_CODES)]
     Run {
@@ -114,7 +132,8 @@ Exit status:\n  0  every figure file converts and every TSV is used\n  1  someth
 
 #[cfg(feature = "delta")]
 const LOAD_EXIT_CODES: &str = "
-  5  another load of the same table and shard committed first (concurrent load lost)";
+  5  another load of the same table and shard committed first (concurrent load lost), or a load
+     and a `maintain` compaction replaced the same files and the other committed first";
 
 /// The options of `load` beyond the convert settings (also a pipeline file's `load:`).
 #[derive(Debug, Clone, Default, PartialEq, clap::Args, serde::Deserialize)]
@@ -143,6 +162,29 @@ pub struct LoadArgs {
     pub summary_json: Option<PathBuf>,
 }
 
+/// The options of `maintain`.
+#[cfg(feature = "delta")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct MaintainArgs {
+    /// Where the tables live: the --table of the loads.
+    #[arg(long, value_name = "URI")]
+    pub table: String,
+    /// Delete files removed from the tables more than H hours ago (Delta's default: one
+    /// week). Time travel to a version older than that fails afterwards.
+    #[arg(long, value_name = "H", default_value_t = crate::delta::DEFAULT_RETAIN_HOURS)]
+    pub retain_hours: u64,
+    /// Accept a --retain-hours under 168 (readers of older versions, running queries
+    /// included, may then fail on deleted files).
+    #[arg(long)]
+    pub allow_short_retention: bool,
+    /// Merge each shard's small files into files of about 128 MiB first.
+    #[arg(long)]
+    pub compact: bool,
+    /// Write the machine-readable summary (JSON) to FILE, or to stdout with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
 /// Runs the parsed command line and returns the process exit status.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (opts, quiet) = match args.command {
@@ -167,6 +209,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => return crate::check::run(args),
         Command::Export(command) => return crate::export::run(command),
+        #[cfg(feature = "delta")]
+        Command::Maintain { args, quiet } => return run_maintain(args, quiet),
         Command::Run { pipeline, quiet } => match pipeline::load(&pipeline)? {
             pipeline::Job::Convert(opts) => (opts, quiet),
             #[cfg(feature = "delta")]
@@ -277,6 +321,39 @@ fn run_load(mut opts: ConvertOptions, args: LoadArgs, quiet: bool) -> anyhow::Re
         return Ok(ExitCode::from(EXIT_TOO_MANY_REJECTS));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(feature = "delta")]
+fn run_maintain(args: MaintainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    use crate::delta::{maintain, MaintainOptions};
+    let summary = maintain(&MaintainOptions {
+        table: args.table.clone(),
+        retain_hours: args.retain_hours,
+        allow_short_retention: args.allow_short_retention,
+        compact: args.compact,
+        storage: Default::default(),
+    })?;
+    if !quiet {
+        eprint!("{}", summary.to_text());
+    }
+    if let Some(path) = &args.summary_json {
+        write_summary_json(path, &serde_json::to_string_pretty(&summary)?)?;
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Writes a summary JSON to `path`, or to stdout for `-`.
+#[cfg(feature = "delta")]
+fn write_summary_json(path: &std::path::Path, json: &str) -> anyhow::Result<()> {
+    let json = format!("{json}\n");
+    if path.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(json.as_bytes())?;
+    } else {
+        std::fs::write(path, json)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// 0, or 1 when more figure files were rejected than allowed.

@@ -80,6 +80,16 @@ pub enum Error {
          again to load anything it did not see)"
     )]
     ConcurrentLoad { table: String },
+    /// A load and a `maintain` compaction replaced a same file of a table: the one that
+    /// committed second stopped there (this one).
+    #[cfg(feature = "delta")]
+    #[error(
+        "concurrent maintenance: a load and a `pfocr-etl maintain` compaction both replaced \
+         files of {table} and the other committed first; this run stopped before committing \
+         {table} and no row was lost (run it again: a load completes the tables, a \
+         maintenance compacts what is left)"
+    )]
+    ConcurrentMaintenance { table: String },
     /// The worker thread pool could not be started.
     #[error("cannot start worker threads")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
@@ -94,6 +104,8 @@ impl Error {
             #[cfg(feature = "delta")]
             Error::Delta { .. } | Error::Store { .. } => crate::EXIT_DESTINATION,
             Error::ConcurrentLoad { .. } => crate::EXIT_CONCURRENT,
+            #[cfg(feature = "delta")]
+            Error::ConcurrentMaintenance { .. } => crate::EXIT_CONCURRENT,
             _ => crate::EXIT_ERROR,
         }
     }

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::util::*;
 
-const TABLES: [&str; 5] = [
+pub(crate) const TABLES: [&str; 5] = [
     "figures",
     "figure_genes",
     "figure_chemicals",
@@ -26,7 +26,7 @@ const TABLES: [&str; 5] = [
 ];
 
 /// The live files of the Delta table at `dir` as of `version` (the latest if `None`).
-fn live_files(dir: &Path, version: Option<u64>) -> Vec<PathBuf> {
+pub(crate) fn live_files(dir: &Path, version: Option<u64>) -> Vec<PathBuf> {
     let log = dir.join("_delta_log");
     let mut commits: Vec<_> = fs::read_dir(&log)
         .unwrap_or_else(|e| panic!("{}: {e}", log.display()))
@@ -54,7 +54,7 @@ fn live_files(dir: &Path, version: Option<u64>) -> Vec<PathBuf> {
 }
 
 /// Rows of the Delta table `<lake>/<table>` as sorted JSON strings.
-fn delta_rows(lake: &Path, table: &str, version: Option<u64>) -> Vec<String> {
+pub(crate) fn delta_rows(lake: &Path, table: &str, version: Option<u64>) -> Vec<String> {
     let mut rows: Vec<String> = live_files(&lake.join(table), version)
         .iter()
         .flat_map(|f| {
@@ -91,7 +91,7 @@ fn parquet_rows(out: &Path, table: &str) -> Vec<String> {
 }
 
 /// The latest version of `<lake>/<table>`.
-fn version(lake: &Path, table: &str) -> u64 {
+pub(crate) fn version(lake: &Path, table: &str) -> u64 {
     fs::read_dir(lake.join(table).join("_delta_log"))
         .unwrap()
         .filter_map(|e| {
@@ -102,7 +102,7 @@ fn version(lake: &Path, table: &str) -> u64 {
         .unwrap()
 }
 
-fn load_cmd(corpus: &Path, lake: &Path, args: &[&str]) -> Command {
+pub(crate) fn load_cmd(corpus: &Path, lake: &Path, args: &[&str]) -> Command {
     let mut cmd = pfocr_etl();
     cmd.arg("load")
         .arg(corpus)
@@ -114,13 +114,13 @@ fn load_cmd(corpus: &Path, lake: &Path, args: &[&str]) -> Command {
 }
 
 /// Runs a load and returns its summary JSON.
-fn load(corpus: &Path, lake: &Path, args: &[&str]) -> Value {
+pub(crate) fn load(corpus: &Path, lake: &Path, args: &[&str]) -> Value {
     let out = load_cmd(corpus, lake, args).output().unwrap();
     assert_ok(&out);
     serde_json::from_slice(&out.stdout).expect("summary JSON on stdout")
 }
 
-fn generate(dir: &Path, count: usize, seed: u64) {
+pub(crate) fn generate(dir: &Path, count: usize, seed: u64) {
     let out = pfocr_etl()
         .args([
             "generate",
@@ -136,7 +136,7 @@ fn generate(dir: &Path, count: usize, seed: u64) {
     assert_ok(&out);
 }
 
-fn figure_files(corpus: &Path) -> Vec<PathBuf> {
+pub(crate) fn figure_files(corpus: &Path) -> Vec<PathBuf> {
     let mut f: Vec<_> = fs::read_dir(corpus.join("_figures"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -146,7 +146,7 @@ fn figure_files(corpus: &Path) -> Vec<PathBuf> {
 }
 
 /// A tables-generation record (it has a genes TSV) and an inline one, by index order.
-fn tsv_of(figure: &Path, kind: &str) -> PathBuf {
+pub(crate) fn tsv_of(figure: &Path, kind: &str) -> PathBuf {
     let stem = figure.file_stem().unwrap().to_str().unwrap();
     figure
         .parent()
@@ -190,7 +190,7 @@ fn mutate(corpus: &Path, extra: &Path) {
     }
 }
 
-fn assert_tables_equal(a: &Path, b: &Path) {
+pub(crate) fn assert_tables_equal(a: &Path, b: &Path) {
     for t in TABLES {
         assert_eq!(delta_rows(a, t, None), delta_rows(b, t, None), "table {t}");
     }

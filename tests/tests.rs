@@ -28,6 +28,9 @@ mod crash;
 // `pfocr-etl load`: Delta tables, incremental = full rebuild, shards, concurrency, SIGKILL.
 #[cfg(feature = "delta")]
 mod delta;
+// Delta checkpoints every 10 commits; `pfocr-etl maintain`: compact, vacuum, checkpoint, races.
+#[cfg(feature = "delta")]
+mod maintain;
 // Inputs the fuzz target was seeded with or found, replayed through its check on stable.
 mod fuzz_regressions;
 // Property test: any generated valid corpus converts, values read back from Parquet unchanged.

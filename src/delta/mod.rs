@@ -8,6 +8,7 @@
 //! rows and types. Tables are committed in a fixed order, `_pfocr_sources` last: a reader
 //! sees each table at its previous or its new version, never a mix within a table.
 
+mod maintain;
 mod shard;
 mod sources;
 mod store;
@@ -24,9 +25,14 @@ use parquet::arrow::ArrowWriter;
 use serde::Serialize;
 use url::Url;
 
+pub use maintain::{
+    maintain, MaintainOptions, MaintainSummary, TableMaintenance, COMPACT_TARGET_BYTES,
+    DEFAULT_RETAIN_HOURS,
+};
 pub use shard::Shard;
 pub use sources::{SourceRow, SOURCES_TABLE};
 use store::DeltaTarget;
+pub use store::CHECKPOINT_INTERVAL;
 
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, Corpus};

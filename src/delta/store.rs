@@ -19,6 +19,7 @@ use deltalake::kernel::transaction::{
 use deltalake::kernel::{Action, Add, MetadataExt as _, StructType, Transaction};
 use deltalake::operations::create::CreateBuilder;
 use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::TableProperty;
 use deltalake::{DeltaTable, DeltaTableError};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt as _};
@@ -32,7 +33,12 @@ use crate::error::{Error, Result};
 /// Bytes sent per part when a file is uploaded.
 const UPLOAD_CHUNK: usize = 8 << 20;
 /// Commit attempts on a version race with a non-conflicting writer (another shard).
-const COMMIT_RETRIES: usize = 50;
+pub(super) const COMMIT_RETRIES: usize = 50;
+/// Every table gets a Delta checkpoint each this many commits (versions 9, 19, 29, …), so
+/// a reader replays at most this many JSON commits after the last checkpoint. Tables are
+/// created with `delta.checkpointInterval` set to it, which delta-rs' post-commit hook
+/// honours; tables created before that get the checkpoint from [`DeltaTarget::commit`].
+pub const CHECKPOINT_INTERVAL: u64 = 10;
 
 /// A data file of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +46,8 @@ pub struct TableFile {
     /// Path relative to the table root.
     pub path: String,
     pub rows: u64,
+    /// Size in bytes, as the Add action records it.
+    pub size: u64,
 }
 
 /// One Delta table, as it was when the load read it.
@@ -101,6 +109,7 @@ impl DeltaTarget {
             .map(|f| TableFile {
                 path: f.path().to_string(),
                 rows: f.num_records().unwrap_or(0) as u64,
+                size: f.size().max(0) as u64,
             })
             .collect())
     }
@@ -190,7 +199,7 @@ impl DeltaTarget {
             .build()
             .map_err(parquet_err)?
             .map(|b| {
-                b.map_err(|source| Error::Arrow {
+                b.and_then(plain_strings).map_err(|source| Error::Arrow {
                     table: self.name,
                     source,
                 })
@@ -270,6 +279,10 @@ impl DeltaTarget {
                 .with_location(self.url.to_string())
                 .with_storage_options(self.storage.clone())
                 .with_columns(columns.fields().cloned())
+                .with_configuration_property(
+                    TableProperty::CheckpointInterval,
+                    Some(CHECKPOINT_INTERVAL.to_string()),
+                )
                 .with_actions(actions.clone())
                 // No retries: on finding a version 0, delta-rs would retry the create as
                 // version 1 on top of it, past the check below, and rows would load twice.
@@ -317,11 +330,104 @@ impl DeltaTarget {
                 let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
                     || (self.reload_existing().await?
                         && self.rival_committed(app_id, read_load).await?);
+                let replaced = matches!(
+                    conflict,
+                    CommitConflictError::ConcurrentDeleteRead
+                        | CommitConflictError::ConcurrentDeleteDelete
+                );
                 return Err(if rival {
                     self.concurrent()
+                } else if replaced {
+                    // A `maintain` compaction replaced files this load rewrites.
+                    Error::ConcurrentMaintenance {
+                        table: self.name.to_owned(),
+                    }
                 } else {
                     delta_error(self.name, TransactionError::CommitConflict(conflict).into())
                 });
+            }
+            Err(source) => return Err(delta_error(self.name, source)),
+        };
+        self.table
+            .update_state()
+            .await
+            .map_err(|source| delta_error(self.name, source))?;
+        self.checkpoint_if_due(version).await?;
+        Ok(version)
+    }
+
+    /// Writes a checkpoint at `version` when it is due ([`CHECKPOINT_INTERVAL`]) and the
+    /// table's own `delta.checkpointInterval` did not already make delta-rs write it (a
+    /// table created before the property was set; delta-rs' default interval is 100).
+    async fn checkpoint_if_due(&self, version: u64) -> Result<()> {
+        if (version + 1) % CHECKPOINT_INTERVAL != 0 {
+            return Ok(());
+        }
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let configured = snapshot
+            .metadata()
+            .configuration()
+            .get(TableProperty::CheckpointInterval.as_ref())
+            .and_then(|v| v.parse::<u64>().ok());
+        if configured == Some(CHECKPOINT_INTERVAL) {
+            return Ok(());
+        }
+        self.checkpoint().await
+    }
+
+    /// Writes a checkpoint of the table's current version (`_delta_log/<v>.checkpoint.parquet`
+    /// and `_last_checkpoint`).
+    pub async fn checkpoint(&self) -> Result<()> {
+        deltalake::checkpoints::create_checkpoint(&self.table, None)
+            .await
+            .map_err(|source| delta_error(self.name, source))
+    }
+
+    /// The delta-rs table as last loaded (maintenance works on it directly).
+    pub(super) fn table(&self) -> &DeltaTable {
+        &self.table
+    }
+
+    /// Replaces the table after an operation that returned a newer state of it.
+    pub(super) fn set_table(&mut self, table: DeltaTable) {
+        self.table = table;
+    }
+
+    /// Commits a compaction: `actions` remove small files and add the file holding their
+    /// rows. No application transaction: the shard's load number does not move. The
+    /// removes carry `dataChange: true`, so delta-rs' conflict checker fails this commit if
+    /// a load removed one of the same files since we read the table (and fails the load if
+    /// we commit first): neither side commits on top of a file the other replaced, so no
+    /// row is lost or loaded twice. Loads that only add files commute and are retried past.
+    pub async fn commit_compaction(
+        &mut self,
+        actions: Vec<Action>,
+        target_size: u64,
+    ) -> Result<u64> {
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let operation = DeltaOperation::Optimize {
+            predicate: None,
+            target_size: target_size as i64,
+        };
+        let done =
+            CommitBuilder::from(CommitProperties::default().with_max_retries(COMMIT_RETRIES))
+                .with_actions(actions)
+                .build(Some(snapshot), self.table.log_store(), operation)
+                .await;
+        let version = match done {
+            Ok(done) => done.version(),
+            Err(DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_),
+            }) => {
+                return Err(Error::ConcurrentMaintenance {
+                    table: self.name.to_owned(),
+                })
             }
             Err(source) => return Err(delta_error(self.name, source)),
         };
@@ -353,7 +459,7 @@ impl DeltaTarget {
     }
 }
 
-fn delta_error(table: &str, source: DeltaTableError) -> Error {
+pub(super) fn delta_error(table: &str, source: DeltaTableError) -> Error {
     Error::Delta {
         table: table.to_owned(),
         source: Box::new(source),
@@ -486,4 +592,46 @@ mod tests {
             assert_eq!(paths(&ours).await, ["b.parquet"]);
         });
     }
+}
+
+/// `batch` with large and view strings (and lists of them) cast to the plain `Utf8` this tool
+/// writes: a table rewritten by another Delta writer (Python `deltalake` from Polars, say)
+/// may hold them, and every reader here takes `Utf8`.
+fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let plain = |t: &DataType| match t {
+        DataType::LargeUtf8 | DataType::Utf8View => Some(DataType::Utf8),
+        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f)
+            if matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) && (t != &crate::schema::ColumnType::TextList.data_type()) =>
+        {
+            Some(crate::schema::ColumnType::TextList.data_type())
+        }
+        _ => None,
+    };
+    let schema = batch.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| plain(f.data_type()).is_some())
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        match plain(f.data_type()) {
+            Some(t) => {
+                columns.push(arrow::compute::cast(c, &t)?);
+                fields.push(Field::new(f.name(), t, f.is_nullable()));
+            }
+            None => {
+                columns.push(c.clone());
+                fields.push(f.as_ref().clone());
+            }
+        }
+    }
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
 }

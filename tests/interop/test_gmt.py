@@ -84,7 +84,7 @@ def test_gseapy_enrichment_ranks_a_set_first_for_its_own_genes(gmt_dir: Path):
         gene_list=genes, gene_sets=str(path), background=background, outdir=None,
         no_plot=True, cutoff=1.0,
     )
-    table = res.results.sort_values("P-value", kind="stable")
+    table = res.res2d.sort_values("P-value", kind="stable")
     assert not table.empty
     top = table.iloc[0]
     assert top["Term"] == name or top["P-value"] == table[table["Term"] == name]["P-value"].iloc[0]
