@@ -473,6 +473,48 @@ pub(super) fn now_millis() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// `batch` with large and view strings (and lists of them) cast to the plain `Utf8` this tool
+/// writes: a table rewritten by another Delta writer (Python `deltalake` from Polars, say)
+/// may hold them, and every reader here takes `Utf8`.
+fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let plain = |t: &DataType| match t {
+        DataType::LargeUtf8 | DataType::Utf8View => Some(DataType::Utf8),
+        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f)
+            if matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) && (t != &crate::schema::ColumnType::TextList.data_type()) =>
+        {
+            Some(crate::schema::ColumnType::TextList.data_type())
+        }
+        _ => None,
+    };
+    let schema = batch.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| plain(f.data_type()).is_some())
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        match plain(f.data_type()) {
+            Some(t) => {
+                columns.push(arrow::compute::cast(c, &t)?);
+                fields.push(Field::new(f.name(), t, f.is_nullable()));
+            }
+            None => {
+                columns.push(c.clone());
+                fields.push(f.as_ref().clone());
+            }
+        }
+    }
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,46 +634,4 @@ mod tests {
             assert_eq!(paths(&ours).await, ["b.parquet"]);
         });
     }
-}
-
-/// `batch` with large and view strings (and lists of them) cast to the plain `Utf8` this tool
-/// writes: a table rewritten by another Delta writer (Python `deltalake` from Polars, say)
-/// may hold them, and every reader here takes `Utf8`.
-fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
-    use arrow::datatypes::{DataType, Field, Schema};
-    let plain = |t: &DataType| match t {
-        DataType::LargeUtf8 | DataType::Utf8View => Some(DataType::Utf8),
-        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f)
-            if matches!(
-                f.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            ) && (t != &crate::schema::ColumnType::TextList.data_type()) =>
-        {
-            Some(crate::schema::ColumnType::TextList.data_type())
-        }
-        _ => None,
-    };
-    let schema = batch.schema();
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| plain(f.data_type()).is_some())
-    {
-        return Ok(batch);
-    }
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        match plain(f.data_type()) {
-            Some(t) => {
-                columns.push(arrow::compute::cast(c, &t)?);
-                fields.push(Field::new(f.name(), t, f.is_nullable()));
-            }
-            None => {
-                columns.push(c.clone());
-                fields.push(f.as_ref().clone());
-            }
-        }
-    }
-    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
 }

@@ -48,7 +48,7 @@ pub fn export_jsonl(tables: &Tables, out: &mut dyn Write) -> Result<JsonlSummary
     let mut children = Vec::with_capacity(CHILDREN.len());
     for (table, key) in CHILDREN {
         let source = if in_figid_order(tables, table, false)? {
-            Children::Sorted(SortedChildren::new(tables.scan(table, None)))
+            Children::Sorted(Box::new(SortedChildren::new(tables.scan(table, None))))
         } else {
             summary.spilled.push(table.name());
             Children::Spilled(SpilledChildren::new(tables.scan(table, None))?)
@@ -162,7 +162,7 @@ fn figid_column(batch: &RecordBatch) -> Result<StringArray> {
 
 /// Where one child table's rows come from.
 enum Children<'a> {
-    Sorted(SortedChildren<'a>),
+    Sorted(Box<SortedChildren<'a>>),
     Spilled(SpilledChildren),
 }
 
