@@ -356,8 +356,7 @@ fn a_maintenance_racing_a_load_never_loses_a_row() {
     let (corpus, lake) = twelve_loads(&w);
     let records = full_records(&corpus);
     let mut lost = 0;
-    for round in 0..3 {
-        let f = &records[round];
+    for (round, f) in records.iter().take(3).enumerate() {
         let text = fs::read_to_string(f).unwrap();
         fs::write(
             f,
