@@ -7,7 +7,7 @@ mod util;
 mod convert;
 // Bad records land in rejects with file/line/field; inputs = converted + rejected.
 mod rejects;
-// --threads 1/2/4 and batch sizes give byte-identical Parquet.
+// --threads 1/2/4 give byte-identical Parquet; other batch sizes give the same rows.
 mod determinism;
 // `pfocr-etl run pipelines/….yaml`.
 mod pipeline;
