@@ -80,30 +80,16 @@ pub fn export_jsonl(tables: &Tables, out: &mut dyn Write) -> Result<JsonlSummary
         Ok(())
     };
     if figures_sorted {
-        let mut head = Vec::new();
-        for batch in tables.scan(Table::Figures, None) {
-            let batch = batch?;
-            let enc = RowEncoder::new(&batch, false)?;
-            for r in 0..batch.num_rows() {
-                head.clear();
-                enc.encode_open(r, &mut head)?;
-                emit(enc.figid.value(r), &head, &mut line)?;
-            }
-        }
+        each_figure(tables, |figid, head| emit(figid, head, &mut line))?;
     } else {
         let mut spill = SpillWriter::new()?;
         let mut index: Vec<(String, u64, u32)> = Vec::new();
+        each_figure(tables, |figid, head| {
+            let (offset, len) = spill.append(head)?;
+            index.push((figid.to_owned(), offset, len));
+            Ok(())
+        })?;
         let mut head = Vec::new();
-        for batch in tables.scan(Table::Figures, None) {
-            let batch = batch?;
-            let enc = RowEncoder::new(&batch, false)?;
-            for r in 0..batch.num_rows() {
-                head.clear();
-                enc.encode_open(r, &mut head)?;
-                let (offset, len) = spill.append(&head)?;
-                index.push((enc.figid.value(r).to_owned(), offset, len));
-            }
-        }
         index.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut spill = spill.finish()?;
         for (figid, offset, len) in &index {
@@ -116,6 +102,22 @@ pub fn export_jsonl(tables: &Tables, out: &mut dyn Write) -> Result<JsonlSummary
     summary.figures = written;
     summary.spilled.sort();
     Ok(summary)
+}
+
+/// Hands each figure row, in stored order, to `f` with its figid and its JSON object left
+/// open (the child arrays follow).
+fn each_figure(tables: &Tables, mut f: impl FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
+    let mut head = Vec::new();
+    for batch in tables.scan(Table::Figures, None) {
+        let batch = batch?;
+        let enc = RowEncoder::new(&batch, false)?;
+        for r in 0..batch.num_rows() {
+            head.clear();
+            enc.encode_open(r, &mut head)?;
+            f(enc.figid.value(r), &head)?;
+        }
+    }
+    Ok(())
 }
 
 /// True when `table`'s figids never decrease in stored order (strictly increase when
