@@ -1,7 +1,7 @@
 //! Per-table builders: decoders push rows, [`Builders::finish`] turns them into
 //! `RecordBatch`es. A record that fails midway is rolled back with [`Builders::rollback`].
 
-use arrow::record_batch::RecordBatch;
+use crate::arrow::record_batch::RecordBatch;
 
 use crate::column::Column;
 use crate::error::{Error, Result};

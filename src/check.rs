@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use arrow::record_batch::RecordBatch;
+use crate::arrow::record_batch::RecordBatch;
 
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::discover;

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::time::Instant;
 
-use arrow::record_batch::RecordBatch;
+use crate::arrow::record_batch::RecordBatch;
 
 use crate::batch::{Batches, Builders, TableBuilder};
 use crate::decode::{decode_file, DiskTables, Outcome};

@@ -43,7 +43,7 @@ pub enum Error {
     Arrow {
         table: &'static str,
         #[source]
-        source: arrow::error::ArrowError,
+        source: crate::arrow::error::ArrowError,
     },
     /// Options are not valid (bad pipeline file, zero threads, ...).
     #[error("invalid options: {0}")]

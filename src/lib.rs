@@ -12,6 +12,7 @@
 //! # Ok::<(), pfocr_etl::Error>(())
 //! ```
 
+mod arrow;
 pub mod batch;
 pub mod check;
 pub mod cli;

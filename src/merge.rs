@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use arrow::array::BooleanArray;
-use arrow::compute::filter_record_batch;
-use arrow::record_batch::RecordBatch;
+use crate::arrow::array::BooleanArray;
+use crate::arrow::compute::filter_record_batch;
+use crate::arrow::record_batch::RecordBatch;
 
 use crate::batch::Batches;
 use crate::decode::Outcome;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use crate::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 /// Version of the output contract, written into every Parquet file and the manifest.
 pub const SCHEMA_VERSION: u32 = 2;

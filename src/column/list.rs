@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, ListArray};
-use arrow::buffer::OffsetBuffer;
-use arrow::buffer::ScalarBuffer;
-use arrow::datatypes::{DataType, Field};
+use crate::arrow::array::{ArrayRef, ListArray};
+use crate::arrow::buffer::OffsetBuffer;
+use crate::arrow::buffer::ScalarBuffer;
+use crate::arrow::datatypes::{DataType, Field};
 
 use super::utf8::offset;
 use super::{is_na_text, TextColumn};
@@ -86,7 +86,7 @@ impl TextListColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
+    use crate::arrow::array::{Array, AsArray};
 
     #[test]
     fn items_and_rows() {

@@ -13,8 +13,8 @@ pub use list::TextListColumn;
 pub use primitive::{parse_float, parse_int, FloatColumn, IntColumn};
 pub use utf8::TextColumn;
 
-use arrow::array::ArrayRef;
-use arrow::datatypes::{Int16Type, Int32Type, Int64Type};
+use crate::arrow::array::ArrayRef;
+use crate::arrow::datatypes::{Int16Type, Int32Type, Int64Type};
 
 use crate::error::Problem;
 use crate::schema::ColumnType;
@@ -170,7 +170,7 @@ pub fn is_na_text(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
+    use crate::arrow::array::{Array, AsArray};
 
     #[test]
     fn truncate_rolls_back_every_kind() {

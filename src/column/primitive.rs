@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
-use arrow::buffer::{NullBuffer, ScalarBuffer};
-use arrow::datatypes::Float64Type;
+use crate::arrow::array::{ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
+use crate::arrow::buffer::{NullBuffer, ScalarBuffer};
+use crate::arrow::datatypes::Float64Type;
 
 use super::is_na_text;
 use crate::error::{quoted, Problem, RejectKind};
@@ -112,8 +112,8 @@ impl<T: ArrowPrimitiveType> IntColumn<T> {
 
 fn range_of<T: ArrowPrimitiveType>() -> &'static str {
     match T::DATA_TYPE {
-        arrow::datatypes::DataType::Int16 => "-32768 to 32767",
-        arrow::datatypes::DataType::Int32 => "-2147483648 to 2147483647",
+        crate::arrow::datatypes::DataType::Int16 => "-32768 to 32767",
+        crate::arrow::datatypes::DataType::Int32 => "-2147483648 to 2147483647",
         _ => "-9223372036854775808 to 9223372036854775807",
     }
 }
@@ -251,8 +251,8 @@ pub fn parse_float(text: &str) -> Result<Option<f64>, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::{Int16Type, Int64Type};
+    use crate::arrow::array::{Array, AsArray};
+    use crate::arrow::datatypes::{Int16Type, Int64Type};
 
     #[test]
     fn ints_accept_quoted_spaced_and_missing() {

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int32Type};
+use crate::arrow::array::{Array, AsArray, RecordBatch};
+use crate::arrow::datatypes::{Float64Type, Int32Type};
 
 use super::*;
 use crate::error::{RejectKind, QUOTE_MAX_CHARS};

@@ -1,7 +1,7 @@
 //! Decoder tests on hand-written records, read back from the finished Arrow batches.
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int16Type, Int32Type, Int64Type};
+use crate::arrow::array::{Array, AsArray, RecordBatch};
+use crate::arrow::datatypes::{Float64Type, Int16Type, Int32Type, Int64Type};
 
 use super::*;
 use crate::error::RejectKind;

@@ -278,8 +278,9 @@ async fn compact(
 
 /// Deletes the files removed from `target` more than `retain_hours` ago; how many.
 async fn vacuum(target: &mut DeltaTarget, retain_hours: u64) -> Result<u64> {
-    let retention =
-        arrow::temporal_conversions::duration_us_to_duration(retain_hours as i64 * 3_600_000_000);
+    let retention = crate::arrow::temporal_conversions::duration_us_to_duration(
+        retain_hours as i64 * 3_600_000_000,
+    );
     let (table, metrics) = target
         .table()
         .clone()

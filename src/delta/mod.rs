@@ -12,14 +12,15 @@ mod maintain;
 mod shard;
 mod sources;
 mod store;
+mod stores;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use arrow::array::{AsArray, BooleanArray, RecordBatch};
-use arrow::compute::filter_record_batch;
+use crate::arrow::array::{AsArray, BooleanArray, RecordBatch};
+use crate::arrow::compute::filter_record_batch;
 use deltalake::kernel::{Action, Remove};
 use parquet::arrow::ArrowWriter;
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub use shard::Shard;
 pub use sources::{SourceRow, SOURCES_TABLE};
 use store::DeltaTarget;
 pub use store::CHECKPOINT_INTERVAL;
+use stores::missing_store_feature;
+pub(crate) use stores::register_object_stores;
 
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, Corpus};
@@ -161,17 +164,6 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     Ok(summary)
 }
 
-/// Registers the s3://, gs:// and az:// schemes with delta-rs, once. (The `deltalake`
-/// crate does this from static constructors, which a linker may drop: do it explicitly.)
-pub(crate) fn register_object_stores() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        deltalake::aws::register_handlers(None);
-        deltalake::gcp::register_handlers(None);
-        deltalake::azure::register_handlers(None);
-    });
-}
-
 /// The table root as a URL ending in `/`. A local path (or `file://` URL) is created when
 /// `create` is set, and left alone otherwise (a dry run writes nothing).
 ///
@@ -191,6 +183,15 @@ pub(crate) fn root_url(table: &str, create: bool) -> Result<Url> {
         Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => Some(PathBuf::from(table)),
         Err(e) => return Err(bad(format!("not a path or URL: {e}"))),
     };
+    if let (None, Ok(url)) = (&local, Url::parse(table)) {
+        if let Some(feature) = missing_store_feature(url.scheme()) {
+            return Err(bad(format!(
+                "this pfocr-etl was built without the {}:// object store; build it with \
+                 `--features {feature}` (or `--features cloud` for S3, GCS and Azure)",
+                url.scheme()
+            )));
+        }
+    }
     let mut url = match local {
         None => deltalake::ensure_table_uri(table).map_err(|source| Error::Delta {
             table: table.to_owned(),

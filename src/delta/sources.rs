@@ -14,8 +14,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use crate::arrow::array::{
+    Array, AsArray, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder,
+};
+use crate::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 use twox_hash::XxHash3_128;
 
@@ -363,7 +365,7 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, Sou
             col("figid")?.as_string::<i32>(),
         );
         let inline = col("inline")?.as_boolean();
-        let version = col("load_version")?.as_primitive::<arrow::datatypes::Int64Type>();
+        let version = col("load_version")?.as_primitive::<crate::arrow::datatypes::Int64Type>();
         for i in 0..b.num_rows() {
             let row = SourceRow {
                 source_path: path.value(i).to_owned(),

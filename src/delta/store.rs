@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow::datatypes::SchemaRef;
-use arrow::record_batch::RecordBatch;
+use crate::arrow::datatypes::SchemaRef;
+use crate::arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
 use deltalake::kernel::transaction::{
@@ -476,8 +476,10 @@ pub(super) fn now_millis() -> i64 {
 /// `batch` with large and view strings (and lists of them) cast to the plain `Utf8` this tool
 /// writes: a table rewritten by another Delta writer (Python `deltalake` from Polars, say)
 /// may hold them, and every reader here takes `Utf8`.
-fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
-    use arrow::datatypes::{DataType, Field, Schema};
+fn plain_strings(
+    batch: RecordBatch,
+) -> std::result::Result<RecordBatch, crate::arrow::error::ArrowError> {
+    use crate::arrow::datatypes::{DataType, Field, Schema};
     let plain = |t: &DataType| match t {
         DataType::LargeUtf8 | DataType::Utf8View => Some(DataType::Utf8),
         DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f)
@@ -503,7 +505,7 @@ fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::
     for (f, c) in schema.fields().iter().zip(batch.columns()) {
         match plain(f.data_type()) {
             Some(t) => {
-                columns.push(arrow::compute::cast(c, &t)?);
+                columns.push(crate::arrow::compute::cast(c, &t)?);
                 fields.push(Field::new(f.name(), t, f.is_nullable()));
             }
             None => {
@@ -518,7 +520,7 @@ fn plain_strings(batch: RecordBatch) -> std::result::Result<RecordBatch, arrow::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::datatypes::{DataType, Field, Schema};
+    use crate::arrow::datatypes::{DataType, Field, Schema};
     use deltalake::kernel::Remove;
     use std::sync::Arc;
 

@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
+use crate::arrow::array::{Array, AsArray, RecordBatch};
+use crate::arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 
 use super::tables::Tables;
 use crate::error::{Error, Result};
@@ -230,7 +230,7 @@ fn batch_column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array>
         .ok_or_else(|| Error::Internal(format!("a projected column '{name}' is missing")))
 }
 
-fn text<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b arrow::array::StringArray> {
+fn text<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b crate::arrow::array::StringArray> {
     batch_column(batch, name)?
         .as_string_opt::<i32>()
         .ok_or_else(|| Error::Source {

@@ -19,8 +19,8 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Float64Type, Int16Type, Int32Type, Int64Type};
+use crate::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use crate::arrow::datatypes::{DataType, Float64Type, Int16Type, Int32Type, Int64Type};
 
 use super::tables::{Scan, Tables};
 use crate::error::{Error, Result};
