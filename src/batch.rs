@@ -5,7 +5,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::column::Column;
 use crate::error::{Error, Result};
-use crate::schema::{ColumnType, Table};
+use crate::schema::{ColumnType, EntityKind, Table};
 
 /// The columns of one table being built.
 #[derive(Debug)]
@@ -132,11 +132,11 @@ impl Builders {
     }
 
     /// The child table builder of an entity kind.
-    pub fn entity_builder(&mut self, kind: crate::decode::EntityKind) -> &mut TableBuilder {
+    pub fn entity_builder(&mut self, kind: EntityKind) -> &mut TableBuilder {
         match kind {
-            crate::decode::EntityKind::Genes => &mut self.genes,
-            crate::decode::EntityKind::Chemicals => &mut self.chemicals,
-            crate::decode::EntityKind::Diseases => &mut self.diseases,
+            EntityKind::Genes => &mut self.genes,
+            EntityKind::Chemicals => &mut self.chemicals,
+            EntityKind::Diseases => &mut self.diseases,
         }
     }
 

@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::decode::split_front_matter;
 use crate::decode::Events;
 use crate::discover::discover;
 use crate::error::{Problem, Result};
-use crate::read::{read_text, split_front_matter};
+use crate::read::read_text;
 
 /// Which parser the floor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

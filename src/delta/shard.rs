@@ -17,8 +17,9 @@ use rayon::prelude::*;
 use twox_hash::XxHash3_64;
 
 use crate::batch::Builders;
-use crate::decode::{decode_file, DiskTables, Outcome};
+use crate::decode::Outcome;
 use crate::discover::{Corpus, TableIndex};
+use crate::read::{decode_file, DiskTables};
 
 /// The key each figure file of `corpus` claims TSVs by (in `corpus.figures` order): the
 /// figid a full decode of its front matter finds, or its file stem when there is none.

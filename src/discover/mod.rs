@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
 use crate::maps::MapKind;
+use crate::schema::EntityKind;
 
 mod figures;
 mod packed;
