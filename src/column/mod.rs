@@ -10,7 +10,7 @@ mod primitive;
 mod utf8;
 
 pub use list::TextListColumn;
-pub use primitive::{parse_float, parse_int, FloatColumn, IntColumn};
+pub use primitive::{parse_float, FloatColumn, IntColumn};
 pub use utf8::TextColumn;
 
 use arrow::array::ArrayRef;

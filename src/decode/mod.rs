@@ -23,7 +23,8 @@ mod yaml;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-pub use split::{split_front_matter, Split};
+pub use split::split_front_matter;
+#[cfg(feature = "dev")]
 pub use yaml::Events;
 
 use crate::batch::Builders;

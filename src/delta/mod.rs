@@ -26,13 +26,11 @@ use serde::Serialize;
 use url::Url;
 
 pub use maintain::{
-    maintain, MaintainOptions, MaintainSummary, TableMaintenance, COMPACT_TARGET_BYTES,
-    DEFAULT_RETAIN_HOURS,
+    maintain, MaintainOptions, MaintainSummary, TableMaintenance, DEFAULT_RETAIN_HOURS,
 };
 pub use shard::Shard;
-pub use sources::{SourceRow, SOURCES_TABLE};
+pub use sources::SOURCES_TABLE;
 use store::DeltaTarget;
-pub use store::CHECKPOINT_INTERVAL;
 
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, Corpus};

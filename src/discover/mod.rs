@@ -19,7 +19,7 @@ mod packed;
 mod tables;
 pub use figures::{FigureFile, Figures};
 use tables::TableIndexBuilder;
-pub use tables::{TableFile, TableIndex, TableSet};
+pub use tables::{TableFile, TableIndex};
 
 /// The path of a file found at `rel` under `root` (or at `lossy`, when `rel` cannot name it).
 fn located(root: &Path, rel: &str, lossy: Option<&Path>) -> PathBuf {
