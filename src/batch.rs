@@ -28,11 +28,6 @@ impl TableBuilder {
         TableBuilder { table, columns }
     }
 
-    /// The table this builder is for.
-    pub fn table(&self) -> Table {
-        self.table
-    }
-
     /// Rows completed so far: the length of the key column (column 0), which the decoders
     /// push last for each row.
     pub fn rows(&self) -> usize {
@@ -58,15 +53,6 @@ impl TableBuilder {
     pub fn truncate(&mut self, rows: usize) {
         for c in &mut self.columns {
             c.truncate(rows);
-        }
-    }
-
-    /// Pads every column shorter than `rows` with missing values.
-    pub fn fill_nulls_to(&mut self, rows: usize) {
-        for c in &mut self.columns {
-            while c.len() < rows {
-                c.push_null();
-            }
         }
     }
 

@@ -79,11 +79,6 @@ impl<T: ArrowPrimitiveType> IntColumn<T> {
         self.values.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// Bytes the rows take: values and validity.
     pub fn bytes(&self) -> usize {
         self.values.len() * std::mem::size_of::<T::Native>() + self.valid.len()
@@ -150,11 +145,6 @@ impl FloatColumn {
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.inner.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
     }
 
     /// Bytes the rows take: values and validity.

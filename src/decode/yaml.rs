@@ -76,11 +76,6 @@ impl<'a> Events<'a> {
         )
     }
 
-    /// True when the fast reader produced the events.
-    pub fn is_fast(&self) -> bool {
-        matches!(self.source, Source::Fast(_))
-    }
-
     fn with_source(source: Source<'a>, first_line: u32) -> Self {
         Events {
             source,
