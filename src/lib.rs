@@ -84,7 +84,7 @@ pub use export::{
     export_gmt, export_jsonl, GmtFile, GmtOptions, GmtSummary, JsonlSummary,
     Tables as ConvertedTables,
 };
-pub use options::{ConvertOptions, Settings};
+pub use options::{ConvertOptions, Settings, MAX_THREADS};
 pub use pipeline::{load as load_pipeline, Job as PipelineJob};
 pub use publish::recover;
 pub use report::Summary;

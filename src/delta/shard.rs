@@ -120,7 +120,7 @@ impl Shard {
     }
 
     /// Keeps only this shard's figure files, TSVs and listing rejects in `corpus`; `keys`
-    /// are the figure files' keys ([`figure_keys`]), in `corpus.figures` order.
+    /// are the figure files' keys (`figure_keys`), in `corpus.figures` order.
     pub fn restrict(self, corpus: &mut Corpus, keys: &[String]) {
         if self.is_whole() {
             return;
