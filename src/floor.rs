@@ -1,6 +1,8 @@
 //! The parse floor: read every corpus file and run the YAML parser over each front matter,
 //! nothing else. A conversion cannot be faster than this; the end-to-end bench reports the
 //! converter's time as a multiple of it.
+//!
+//! A development tool (feature `dev`, `pfocr-etl parse-floor`): not in the shipped library.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,5 +1,10 @@
 //! The Arrow schemas of the five output tables: the single source of truth for column names,
 //! order, types and nullability (the contract in `docs/schema.md`).
+//!
+//! Also the vocabulary every stage shares, kept here at the bottom of the layers so that no
+//! stage imports another sideways for a word: [`EntityKind`] (genes, chemicals, diseases: its
+//! child table, inline key and TSV suffix) and the child tables' column indexes [`FIGID`] and
+//! [`ORDINAL`]. This module imports nothing from the crate.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
