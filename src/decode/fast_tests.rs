@@ -88,7 +88,7 @@ fn agrees_on_real_bundled_and_generated_records() {
     // Generated records need the corpus generator (feature `dev`).
     #[cfg(feature = "dev")]
     for i in 0..500 {
-        let (_, text) = crate::dev::render_record(7, i).swap_remove(0);
+        let (_, text) = crate::generate::render_record(7, i).swap_remove(0);
         docs.push(split_front_matter(&text).unwrap().front_matter.to_owned());
     }
     // `agree` asserts identical events wherever the fast path takes a record.
