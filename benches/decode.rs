@@ -11,10 +11,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pfocr_etl::batch::Builders;
-use pfocr_etl::decode::{decode_text, Events};
-use pfocr_etl::options::DEFAULT_BATCH_RECORDS;
-use pfocr_etl::read::split_front_matter;
+use pfocr_etl::dev::{decode_text, split_front_matter, Builders, Events, DEFAULT_BATCH_RECORDS};
 
 use common::{bench_records, generated, Records};
 

@@ -25,7 +25,7 @@ SCALE=${SCALE:-0}
 SCALE_COUNT=${SCALE_COUNT:-200000}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --features delta --manifest-path "$root/Cargo.toml" --bin pfocr-etl
+cargo build --release --quiet --features delta,dev --manifest-path "$root/Cargo.toml" --bin pfocr-etl
 bin=$root/target/release/pfocr-etl
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfocr-e2e.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

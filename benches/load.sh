@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-20000}"; RUNS="${RUNS:-5}"; THREADS="${THREADS:-2}"
-cargo build --release --quiet --features delta
+cargo build --release --quiet --features delta,dev   # dev: the `generate` subcommand
 BIN="$PWD/target/release/pfocr-etl"
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 "$BIN" generate --count "$COUNT" --seed 1 --out "$WORK/corpus" 2>/dev/null

@@ -18,12 +18,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pfocr_etl::decode::Events;
-use pfocr_etl::read::split_front_matter;
+use pfocr_etl::dev::{split_front_matter, Events};
 use saphyr_parser::{Event, Parser};
 use serde::de::IgnoredAny;
 
-use pfocr_etl::generate::render_record;
+use pfocr_etl::dev::render_record;
 
 type Typed = BTreeMap<String, String>;
 

@@ -16,7 +16,8 @@ set -euo pipefail
 THREADS=${THREADS:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z "${BIN:-}" ]]; then
-    cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pfocr-etl
+    # The feature set of the test suite and the other benches, so one binary serves them all.
+    cargo build --release --quiet --features delta,dev --manifest-path "$root/Cargo.toml" --bin pfocr-etl
 fi
 bin=${BIN:-$root/target/release/pfocr-etl}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfocr-rss.XXXXXX")

@@ -12,11 +12,8 @@ use std::hint::black_box;
 use arrow::record_batch::RecordBatch;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use parquet::arrow::ArrowWriter;
-use pfocr_etl::batch::{Batches, Builders};
-use pfocr_etl::decode::decode_text;
-use pfocr_etl::options::DEFAULT_BATCH_RECORDS;
-use pfocr_etl::schema::Table;
-use pfocr_etl::write::{writer_properties, WriteOptions};
+use pfocr_etl::dev::{decode_text, writer_properties, Batches, Builders, DEFAULT_BATCH_RECORDS};
+use pfocr_etl::{Table, WriteOptions};
 
 use common::{bench_records, generated, Records};
 

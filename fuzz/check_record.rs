@@ -12,9 +12,7 @@
 //! child rows it reports, reject messages name the file, and `Builders::finish` always
 //! yields valid batches.
 
-use pfocr_etl::batch::Builders;
-use pfocr_etl::decode::{decode_text, MemoryTables, Outcome};
-use pfocr_etl::read::decode_utf8;
+use pfocr_etl::dev::{decode_text, decode_utf8, Builders, MemoryTables, Outcome};
 use pfocr_etl::RejectKind;
 
 /// Separates the record from its TSVs in one fuzz input.

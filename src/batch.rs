@@ -5,7 +5,7 @@ use crate::arrow::record_batch::RecordBatch;
 
 use crate::column::Column;
 use crate::error::{Error, Result};
-use crate::schema::{ColumnType, Table};
+use crate::schema::{ColumnType, EntityKind, Table};
 
 /// The columns of one table being built.
 #[derive(Debug)]
@@ -26,11 +26,6 @@ impl TableBuilder {
             })
             .collect();
         TableBuilder { table, columns }
-    }
-
-    /// The table this builder is for.
-    pub fn table(&self) -> Table {
-        self.table
     }
 
     /// Rows completed so far: the length of the key column (column 0), which the decoders
@@ -58,15 +53,6 @@ impl TableBuilder {
     pub fn truncate(&mut self, rows: usize) {
         for c in &mut self.columns {
             c.truncate(rows);
-        }
-    }
-
-    /// Pads every column shorter than `rows` with missing values.
-    pub fn fill_nulls_to(&mut self, rows: usize) {
-        for c in &mut self.columns {
-            while c.len() < rows {
-                c.push_null();
-            }
         }
     }
 
@@ -132,11 +118,11 @@ impl Builders {
     }
 
     /// The child table builder of an entity kind.
-    pub fn entity_builder(&mut self, kind: crate::decode::EntityKind) -> &mut TableBuilder {
+    pub fn entity_builder(&mut self, kind: EntityKind) -> &mut TableBuilder {
         match kind {
-            crate::decode::EntityKind::Genes => &mut self.genes,
-            crate::decode::EntityKind::Chemicals => &mut self.chemicals,
-            crate::decode::EntityKind::Diseases => &mut self.diseases,
+            EntityKind::Genes => &mut self.genes,
+            EntityKind::Chemicals => &mut self.chemicals,
+            EntityKind::Diseases => &mut self.diseases,
         }
     }
 

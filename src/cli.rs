@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::floor::{parse_floor, FloorParser};
-use crate::generate::{generate, GenerateOptions};
+#[cfg(feature = "dev")]
+use crate::dev::{generate, parse_floor, FloorParser, GenerateOptions};
 use crate::options::{ConvertOptions, Settings};
 use crate::report::Summary;
 use crate::{convert, pipeline, EXIT_OK, EXIT_TOO_MANY_REJECTS};
@@ -47,6 +47,7 @@ and <OUT>/_manifest.json. The previous output is replaced only when the new one 
         quiet: bool,
     },
     /// Write a synthetic PFOCR-shaped corpus (both generations, with TSVs) for benchmarks.
+    #[cfg(feature = "dev")]
     #[command(
         after_help = "Example:\n  pfocr-etl generate --count 20000 --seed 1 --out /tmp/corpus20k\n\n\
 The same count and seed always give byte-identical files; record i does not depend on --count."
@@ -63,6 +64,7 @@ The same count and seed always give byte-identical files; record i does not depe
         out: PathBuf,
     },
     /// Measure the parse floor: read every file and parse each front matter, nothing else.
+    #[cfg(feature = "dev")]
     #[command(hide = true)]
     ParseFloor {
         /// The corpus root.
@@ -216,6 +218,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             #[cfg(feature = "delta")]
             pipeline::Job::Load(opts, load) => return run_load(opts, load, quiet),
         },
+        #[cfg(feature = "dev")]
         Command::ParseFloor {
             corpus,
             threads,
@@ -228,6 +231,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+        #[cfg(feature = "dev")]
         Command::Generate { count, seed, out } => {
             let s = generate(&GenerateOptions {
                 count,

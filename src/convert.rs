@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::arrow::record_batch::RecordBatch;
 
 use crate::batch::{Batches, Builders, TableBuilder};
-use crate::decode::{decode_file, DiskTables, Outcome};
+use crate::decode::Outcome;
 use crate::discover::{discover, Corpus, Figures};
 use crate::error::{Error, Reject, Result};
 use crate::maps::{FigureMaps, MapKind};
@@ -19,6 +19,7 @@ use crate::merge::{Kept, Merge, Merged};
 use crate::options::ConvertOptions;
 use crate::ordered::{ordered_map, Emit, LaneFn, Weigh, Window};
 use crate::publish::Staging;
+use crate::read::{decode_file, DiskTables};
 use crate::report::{manifest_json, Progress, Summary};
 use crate::schema::Table;
 use crate::write::{TableWriter, TableWriters};

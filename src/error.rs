@@ -309,8 +309,8 @@ pub struct Reject {
 }
 
 impl Reject {
-    /// The message without the `path, line L, column C: ` prefix that
-    /// [`Problem::into_reject`] puts in front (for outputs that print the position apart).
+    /// The message without the `path, line L, column C: ` prefix every reject message starts
+    /// with (for outputs that print the position apart).
     pub fn detail(&self) -> &str {
         let mut prefix = self.source_path.clone();
         if let Some(line) = self.line {

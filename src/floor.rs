@@ -1,6 +1,8 @@
 //! The parse floor: read every corpus file and run the YAML parser over each front matter,
 //! nothing else. A conversion cannot be faster than this; the end-to-end bench reports the
 //! converter's time as a multiple of it.
+//!
+//! A development tool (feature `dev`, `pfocr-etl parse-floor`): not in the shipped library.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,10 +10,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::decode::split_front_matter;
 use crate::decode::Events;
 use crate::discover::discover;
 use crate::error::{Problem, Result};
-use crate::read::{read_text, split_front_matter};
+use crate::read::read_text;
 
 /// Which parser the floor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -63,11 +63,6 @@ impl FigureMaps {
         self.maps[kind.index()].get(figid).map(String::as_str)
     }
 
-    /// True when neither map holds a value (no map files, or only bad lines).
-    pub fn is_empty(&self) -> bool {
-        self.maps.iter().all(HashMap::is_empty)
-    }
-
     /// Adds the rows of the `kind` map file `text` (at corpus path `rel`) and returns a
     /// reject for each line that is not `figid<TAB>value`.
     ///

@@ -1,13 +1,24 @@
-//! Reading one input file: size limit, UTF-8 check, and the front matter / body split.
+//! Reading the corpus from disk: the only stage of a conversion that opens input files.
 //!
-//! A figure file is `---`, YAML lines, `---`, then an optional Markdown body. A UTF-8 BOM and
-//! CRLF line endings are accepted. Problems come back as [`Problem`]s with the file line.
+//! [`read_text`] reads one file with the size limit and the UTF-8 check (a BOM is dropped);
+//! [`DiskTables`] reads a figure's sibling TSVs and serves the `_data` map values to the
+//! decoder through [`Tables`], counting every byte read; [`decode_file`] reads one figure file
+//! and hands its text to [`decode_text`]. Flow: [`crate::discover`] finds the files, this
+//! module reads them, [`crate::decode`] turns text into rows (and never touches the disk).
+//! Problems come back as [`Problem`]s (with the file line where there is one).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{quoted, Problem, RejectKind};
+use crate::batch::Builders;
+use crate::decode::{decode_text, Outcome, Tables};
+use crate::discover::{FigureFile, TableIndex};
+use crate::error::{Problem, RejectKind};
+use crate::maps::{FigureMaps, MapKind};
+use crate::schema::EntityKind;
 
 /// Reads a whole file as UTF-8 text, refusing files larger than `max_bytes`.
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
@@ -58,109 +69,87 @@ pub fn decode_utf8(mut bytes: Vec<u8>) -> Result<String, Problem> {
     })
 }
 
-/// A figure file split into its parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Split<'a> {
-    /// The YAML between the two `---` lines.
-    pub front_matter: &'a str,
-    /// File line of the front matter's first line (2, right after `---`).
-    pub first_line: u32,
-    /// The Markdown after the closing `---` line, `None` when only whitespace.
-    pub body: Option<&'a str>,
+/// The `_data` TSVs of a corpus on disk, and the reading of its figure files: every file is
+/// read through [`DiskTables::read`], which counts the bytes.
+pub struct DiskTables<'c> {
+    /// The corpus root, which the index's paths are relative to.
+    root: &'c Path,
+    index: &'c TableIndex,
+    max_bytes: u64,
+    /// Bytes of the files read so far (all threads).
+    read: AtomicU64,
+    /// The `_data` map values (see [`DiskTables::with_maps`]).
+    maps: Option<&'c FigureMaps>,
 }
 
-/// Splits a figure file into front matter and body.
-pub fn split_front_matter(text: &str) -> Result<Split<'_>, Problem> {
-    if text.is_empty() {
-        return Err(Problem::new(RejectKind::NoFrontMatter, "the file is empty").at(1, 1));
-    }
-    let mut lines = LineIter { text, pos: 0 };
-    let (first, _) = lines.next().expect("text is not empty");
-    if !is_delimiter(first) {
-        return Err(Problem::new(
-            RejectKind::NoFrontMatter,
-            format!(
-                "expected the first line to be '---' opening the YAML front matter, found {}",
-                quoted(first)
-            ),
-        )
-        .at(1, 1));
-    }
-    let start = lines.pos;
-    let mut line_no = 1u32;
-    while let Some((line, line_start)) = lines.next() {
-        line_no += 1;
-        if is_delimiter(line) {
-            let rest = &text[lines.pos..];
-            return Ok(Split {
-                front_matter: &text[start..line_start],
-                first_line: 2,
-                body: (!rest.trim().is_empty()).then_some(rest),
-            });
+impl<'c> DiskTables<'c> {
+    /// The corpus at `root` with its TSV index; files over `max_bytes` are refused.
+    pub fn new(root: &'c Path, index: &'c TableIndex, max_bytes: u64) -> Self {
+        DiskTables {
+            root,
+            index,
+            max_bytes,
+            read: AtomicU64::new(0),
+            maps: None,
         }
     }
-    Err(Problem::new(
-        RejectKind::NoFrontMatter,
-        format!("no closing '---' line: the front matter opened on line 1 runs to the end of the file (line {line_no})"),
-    )
-    .at(1, 1))
-}
 
-fn is_delimiter(line: &str) -> bool {
-    line.trim_end_matches([' ', '\t', '\r']) == "---"
-}
-
-/// Lines without their `\n`, with the byte offset where each starts.
-struct LineIter<'a> {
-    text: &'a str,
-    pos: usize,
-}
-
-impl<'a> Iterator for LineIter<'a> {
-    type Item = (&'a str, usize);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.text.len() {
-            return None;
+    /// The same, filling `wpid` and `ndex` from `maps` for records whose front matter
+    /// gives no value. The bytes read so far stay counted.
+    pub fn with_maps(self, maps: &'c FigureMaps) -> Self {
+        DiskTables {
+            maps: Some(maps),
+            ..self
         }
-        let start = self.pos;
-        let rest = &self.text[start..];
-        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(i) => (&rest[..i], i + 1),
-            None => (rest, rest.len()),
-        };
-        self.pos += advance;
-        Some((line, start))
+    }
+
+    /// Reads the file at `path` as text, counting its bytes.
+    pub fn read(&self, path: &Path) -> Result<String, Problem> {
+        let text = read_text(path, self.max_bytes)?;
+        self.read.fetch_add(text.len() as u64, Ordering::Relaxed);
+        Ok(text)
+    }
+
+    /// Bytes of the figure files and TSVs read so far (of the text each decoded into).
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
+impl Tables for DiskTables<'_> {
+    fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>> {
+        let file = self.index.get(figid)?.file(figid, kind)?;
+        Some(Cow::Owned(file.rel))
+    }
+
+    fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
+        let file = self
+            .index
+            .get(figid)
+            .and_then(|set| set.file(figid, kind))
+            .expect("rel() found it");
+        self.read(&file.path(self.root)).map(Cow::Owned)
+    }
+
+    fn mapped(&self, kind: MapKind, figid: &str) -> Option<&str> {
+        self.maps?.get(kind, figid)
+    }
+}
+
+/// Reads and decodes the figure file `file` of the corpus on `disk` into `out`.
+pub fn decode_file(file: FigureFile<'_>, disk: &DiskTables<'_>, out: &mut Builders) -> Outcome {
+    match disk.read(&file.path(disk.root)) {
+        Ok(text) => decode_text(&text, file.rel, file.stem(), disk, out),
+        Err(p) => Outcome::Rejected {
+            reject: p.into_reject(file.rel),
+            claim: file.stem().to_owned(),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_front_matter_and_body() {
-        let s = split_front_matter("---\nfigid: a\n---\n\n# Title\n").unwrap();
-        assert_eq!(s.front_matter, "figid: a\n");
-        assert_eq!(s.body, Some("\n# Title\n"));
-        let s = split_front_matter("---\r\nfigid: a\r\n---\r\n  \r\n").unwrap();
-        assert_eq!(s.front_matter, "figid: a\r\n");
-        assert_eq!(s.body, None);
-        let s = split_front_matter("---\nfigid: a\n---").unwrap();
-        assert_eq!(s.body, None);
-    }
-
-    #[test]
-    fn missing_delimiters() {
-        assert_eq!(
-            split_front_matter("").unwrap_err().kind,
-            RejectKind::NoFrontMatter
-        );
-        let e = split_front_matter("figid: a\n").unwrap_err();
-        assert!(e.detail.contains("first line"), "{}", e.detail);
-        let e = split_front_matter("---\nfigid: a\nyear: 1\n").unwrap_err();
-        assert!(e.detail.contains("no closing"), "{}", e.detail);
-    }
 
     #[test]
     fn utf8_checks() {
@@ -172,5 +161,27 @@ mod tests {
         );
         let e = decode_utf8(b"\x00\x01\x02\xFE".to_vec()).unwrap_err();
         assert!(e.detail.contains("binary"), "{}", e.detail);
+    }
+
+    #[test]
+    fn disk_tables_count_the_bytes_read() {
+        // A figure file with a BOM and its genes TSV are read; an orphan TSV is not.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("_figures")).unwrap();
+        std::fs::create_dir_all(root.join("_data")).unwrap();
+        let figure = "\u{FEFF}---\nfigid: a\n---\n";
+        let genes = "word\tncbigene_id\nRANKL\t8600\n";
+        std::fs::write(root.join("_figures/a.md"), figure).unwrap();
+        std::fs::write(root.join("_data/a-genes.tsv"), genes).unwrap();
+        std::fs::write(root.join("_data/zz-genes.tsv"), "word\nX\n").unwrap();
+        let corpus = crate::discover::discover(root).unwrap();
+        let disk = DiskTables::new(&corpus.root, &corpus.tables, 1 << 20);
+        let mut b = Builders::default();
+        let o = decode_file(corpus.figures.at(0), &disk, &mut b);
+        assert!(matches!(o, Outcome::Converted(_)), "{o:?}");
+        assert_eq!(b.finish().unwrap().0[1].num_rows(), 1);
+        // The BOM (3 bytes) is not part of the text.
+        assert_eq!(disk.bytes_read(), (figure.len() - 3 + genes.len()) as u64);
     }
 }

@@ -1,5 +1,10 @@
 //! The Arrow schemas of the five output tables: the single source of truth for column names,
 //! order, types and nullability (the contract in `docs/schema.md`).
+//!
+//! Also the vocabulary every stage shares, kept here at the bottom of the layers so that no
+//! stage imports another sideways for a word: [`EntityKind`] (genes, chemicals, diseases: its
+//! child table, inline key and TSV suffix) and the child tables' column indexes [`FIGID`] and
+//! [`ORDINAL`]. This module imports nothing from the crate.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -147,6 +152,60 @@ impl Table {
     }
 }
 
+/// Index of `figid` in each child table (figure_genes, figure_chemicals, figure_diseases).
+pub const FIGID: usize = 0;
+/// Index of `ordinal` in each child table.
+pub const ORDINAL: usize = 1;
+
+/// The three kinds of entity a figure mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    Genes,
+    Chemicals,
+    Diseases,
+}
+
+impl EntityKind {
+    /// All kinds, in table order.
+    pub const ALL: [EntityKind; 3] = [
+        EntityKind::Genes,
+        EntityKind::Chemicals,
+        EntityKind::Diseases,
+    ];
+
+    /// The front matter key of the inline list.
+    pub fn key(self) -> &'static str {
+        match self {
+            EntityKind::Genes => "genes",
+            EntityKind::Chemicals => "chemicals",
+            EntityKind::Diseases => "diseases",
+        }
+    }
+
+    /// The child table.
+    pub fn table(self) -> Table {
+        match self {
+            EntityKind::Genes => Table::FigureGenes,
+            EntityKind::Chemicals => Table::FigureChemicals,
+            EntityKind::Diseases => Table::FigureDiseases,
+        }
+    }
+
+    /// The `_data` file name suffix of the newer generation's table.
+    pub fn tsv_suffix(self) -> &'static str {
+        match self {
+            EntityKind::Genes => "-genes.tsv",
+            EntityKind::Chemicals => "-chemicals.tsv",
+            EntityKind::Diseases => "-diseases.tsv",
+        }
+    }
+
+    /// Index in [`EntityKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// The column types the contract uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
@@ -220,5 +279,14 @@ mod tests {
         assert_eq!(Table::Figures.column("figid"), 0);
         assert_eq!(Table::Figures.schema().fields().len(), 28);
         assert_eq!(Table::Figures.column("wpid"), 27, "new columns come last");
+    }
+
+    #[test]
+    fn child_column_indexes_match_the_schemas() {
+        for kind in EntityKind::ALL {
+            assert_eq!(kind.table().column("figid"), FIGID);
+            assert_eq!(kind.table().column("ordinal"), ORDINAL);
+            assert_eq!(EntityKind::ALL[kind.index()], kind);
+        }
     }
 }

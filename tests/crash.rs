@@ -471,7 +471,7 @@ fn sigkill_at_any_moment_leaves_a_complete_output() {
                 committed,
                 "no manifest and no committed run to roll forward"
             );
-            pfocr_etl::publish::recover(&out).unwrap();
+            pfocr_etl::recover(&out).unwrap();
             assert_eq!(
                 which(&out, &refs).name,
                 name,

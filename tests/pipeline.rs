@@ -30,8 +30,8 @@ fn a_pipeline_file_runs_a_conversion() {
 
 #[test]
 fn the_shipped_sample_pipeline_points_at_the_sample() {
-    let pfocr_etl::pipeline::Job::Convert(opts) =
-        pfocr_etl::pipeline::load(&repo().join("pipelines/sample.yaml")).unwrap()
+    let pfocr_etl::PipelineJob::Convert(opts) =
+        pfocr_etl::load_pipeline(&repo().join("pipelines/sample.yaml")).unwrap()
     else {
         panic!("sample.yaml is a conversion")
     };

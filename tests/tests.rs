@@ -1,5 +1,10 @@
 //! End-to-end tests: they drive the real `pfocr-etl` binary and read the Parquet back.
 
+// The fuzz replay drives the decoder internals and the Delta tests generate their corpora
+// (`pfocr-etl generate`): both need the `dev` feature. Fail loudly rather than skip them.
+#[cfg(not(feature = "dev"))]
+compile_error!("the end-to-end tests need the `dev` feature: cargo test --features dev (or --features delta,dev; bash tests/run_all.sh does)");
+
 // Workdir, running the binary, reading tables back.
 mod util;
 

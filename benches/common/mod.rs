@@ -1,8 +1,7 @@
 //! Shared by the criterion benches: generated records held in memory, split by generation,
 //! so the benches time decoding and writing, not the file system.
 
-use pfocr_etl::decode::{EntityKind, MemoryTables};
-use pfocr_etl::generate::render_record_with_generation;
+use pfocr_etl::dev::{render_record_with_generation, EntityKind, MemoryTables};
 
 /// Seed of the generated bench corpus (the same as the end-to-end bench's).
 pub const SEED: u64 = 1;

@@ -56,11 +56,6 @@ impl TextListColumn {
         self.offsets.len() - 1
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Bytes the rows take: their offsets and items.
     pub fn bytes(&self) -> usize {
         self.offsets.len() * 4 + self.items.bytes()

@@ -10,7 +10,7 @@ mod primitive;
 mod utf8;
 
 pub use list::TextListColumn;
-pub use primitive::{parse_float, parse_int, FloatColumn, IntColumn};
+pub use primitive::{parse_float, FloatColumn, IntColumn};
 pub use utf8::TextColumn;
 
 use crate::arrow::array::ArrayRef;
@@ -85,11 +85,6 @@ impl Column {
         }
     }
 
-    /// True when the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Bytes the rows take (values, offsets, validity), for bounding memory.
     pub fn bytes(&self) -> usize {
         match self {
@@ -131,14 +126,6 @@ impl Column {
         match self {
             Column::Text(c) => c,
             other => panic!("expected a text column, found {other:?}"),
-        }
-    }
-
-    /// The list column inside, for decoders that write list items directly.
-    pub fn list(&mut self) -> &mut TextListColumn {
-        match self {
-            Column::TextList(c) => c,
-            other => panic!("expected a list column, found {other:?}"),
         }
     }
 
@@ -191,7 +178,7 @@ mod tests {
             let a = c.finish();
             assert_eq!(a.len(), 2, "{ty:?}");
             assert_eq!(a.data_type(), &ty.data_type());
-            assert!(c.is_empty());
+            assert_eq!(c.len(), 0, "finish empties the column");
         }
     }
 

@@ -79,11 +79,6 @@ impl<T: ArrowPrimitiveType> IntColumn<T> {
         self.values.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// Bytes the rows take: values and validity.
     pub fn bytes(&self) -> usize {
         self.values.len() * std::mem::size_of::<T::Native>() + self.valid.len()
@@ -152,11 +147,6 @@ impl FloatColumn {
         self.inner.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
-    }
-
     /// Bytes the rows take: values and validity.
     pub fn bytes(&self) -> usize {
         self.inner.bytes()
@@ -177,21 +167,6 @@ impl FloatColumn {
 
 fn is_nan_text(t: &str) -> bool {
     matches!(t, "NaN" | "nan" | "NAN" | ".nan" | ".NaN" | ".NAN")
-}
-
-/// Parses a whole number written in decimal (optionally signed, surrounding spaces ignored);
-/// `Ok(None)` for the missing markers.
-pub fn parse_int(text: &str) -> Result<Option<i64>, Problem> {
-    whole_number(text).map_err(|fault| match fault {
-        IntFault::NotWhole => not_whole(text),
-        IntFault::OutOfRange => Problem::new(
-            RejectKind::BadValue,
-            format!(
-                "whole number {} is out of the Int64 range (-9223372036854775808 to 9223372036854775807)",
-                quoted(text)
-            ),
-        ),
-    })
 }
 
 /// Why a text is not an `i64`.
@@ -256,19 +231,20 @@ mod tests {
 
     #[test]
     fn ints_accept_quoted_spaced_and_missing() {
-        assert_eq!(parse_int("2020").unwrap(), Some(2020));
-        assert_eq!(parse_int(" 2020 ").unwrap(), Some(2020));
-        assert_eq!(parse_int("-7").unwrap(), Some(-7));
-        assert_eq!(parse_int("NA").unwrap(), None);
-        assert_eq!(parse_int("NaN").unwrap(), None);
-        assert_eq!(parse_int("").unwrap(), None);
+        let mut c = IntColumn::<Int64Type>::default();
+        for text in ["2020", " 2020 ", "-7", "NA", "NaN", ""] {
+            c.push_scalar(text).unwrap();
+        }
         for bad in ["twenty", "1.5", "1e3", "0x10", "+", "12a"] {
             assert_eq!(
-                parse_int(bad).unwrap_err().kind,
+                c.push_scalar(bad).unwrap_err().kind,
                 RejectKind::BadValue,
                 "{bad}"
             );
         }
+        let a = c.finish();
+        let values: Vec<Option<i64>> = a.as_primitive::<Int64Type>().iter().collect();
+        assert_eq!(values, [Some(2020), Some(2020), Some(-7), None, None, None]);
     }
 
     #[test]

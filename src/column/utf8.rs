@@ -73,11 +73,6 @@ impl TextColumn {
         self.valid.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.valid.is_empty()
-    }
-
     /// Bytes the rows take: text, offsets and validity.
     pub fn bytes(&self) -> usize {
         self.data.len() + self.offsets.len() * 4 + self.valid.len()

@@ -7,68 +7,15 @@ use std::sync::OnceLock;
 use saphyr_parser::Event;
 
 use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
+use super::event::{describe, is_yaml_null, Ev};
 use super::keys::KeySet;
 use super::node::{decode_value, ListRule};
 use super::value::{key_index, source_curie, KeyIndex};
-use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
+use super::yaml::{json_string, node_to_json, Events};
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
 use crate::error::{quoted, Problem, RejectKind};
-use crate::schema::Table;
-
-/// Child column index of `figid` (pushed when the record is complete).
-pub const FIGID: usize = 0;
-/// Child column index of `ordinal` (pushed first for each row).
-pub const ORDINAL: usize = 1;
-
-/// The three kinds of entity a figure mentions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntityKind {
-    Genes,
-    Chemicals,
-    Diseases,
-}
-
-impl EntityKind {
-    /// All kinds, in table order.
-    pub const ALL: [EntityKind; 3] = [
-        EntityKind::Genes,
-        EntityKind::Chemicals,
-        EntityKind::Diseases,
-    ];
-
-    /// The front matter key of the inline list.
-    pub fn key(self) -> &'static str {
-        match self {
-            EntityKind::Genes => "genes",
-            EntityKind::Chemicals => "chemicals",
-            EntityKind::Diseases => "diseases",
-        }
-    }
-
-    /// The child table.
-    pub fn table(self) -> Table {
-        match self {
-            EntityKind::Genes => Table::FigureGenes,
-            EntityKind::Chemicals => Table::FigureChemicals,
-            EntityKind::Diseases => Table::FigureDiseases,
-        }
-    }
-
-    /// The `_data` file name suffix of the newer generation's table.
-    pub fn tsv_suffix(self) -> &'static str {
-        match self {
-            EntityKind::Genes => "-genes.tsv",
-            EntityKind::Chemicals => "-chemicals.tsv",
-            EntityKind::Diseases => "-diseases.tsv",
-        }
-    }
-
-    /// Index in [`EntityKind::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::schema::{EntityKind, FIGID, ORDINAL};
 
 /// What a key of an inline entity mapping feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use saphyr_parser::{Event, ScalarStyle};
 
-use super::yaml::{Ev, MAX_DEPTH};
+use super::event::{Ev, MAX_DEPTH};
 
 /// Most lines of front matter the fast reader takes. It buffers every event of a document
 /// (about 70 bytes each, two a line), which for a 16 MiB front matter of 4 million short

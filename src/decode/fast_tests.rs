@@ -6,9 +6,10 @@ use std::path::Path;
 use proptest::prelude::*;
 use saphyr_parser::Event;
 
+use super::event::Ev;
 use super::fast;
-use super::yaml::{Ev, Events};
-use crate::read::split_front_matter;
+use super::split::split_front_matter;
+use super::yaml::Events;
 
 /// All saphyr events of `yaml`, or `None` when saphyr reports an error.
 fn saphyr_events(yaml: &str) -> Option<Vec<Ev<'_>>> {
@@ -59,10 +60,10 @@ fn front_matters(dir: &Path) -> Vec<String> {
         let Ok(bytes) = std::fs::read(e.unwrap().path()) else {
             continue;
         };
-        let Ok(text) = crate::read::decode_utf8(bytes) else {
+        let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        if let Ok(s) = split_front_matter(&text) {
+        if let Ok(s) = split_front_matter(text.trim_start_matches('\u{FEFF}')) {
             out.push(s.front_matter.to_owned());
         }
     }
@@ -84,17 +85,24 @@ fn agrees_on_real_bundled_and_generated_records() {
     let bundled = front_matters(&root.join("data/sample"));
     assert!(bundled.len() >= 20, "data/sample has its records");
     docs.extend(bundled);
+    // Generated records need the corpus generator (feature `dev`).
+    #[cfg(feature = "dev")]
     for i in 0..500 {
         let (_, text) = crate::generate::render_record(7, i).swap_remove(0);
         docs.push(split_front_matter(&text).unwrap().front_matter.to_owned());
     }
+    // `agree` asserts identical events wherever the fast path takes a record.
     let taken = docs.iter().filter(|d| agree(d)).count();
-    // The fast path must cover (nearly) all PFOCR-shaped records to be worth having.
-    assert!(
-        taken * 100 >= docs.len() * 95,
-        "fast path took only {taken} of {}",
-        docs.len()
-    );
+    // The fast path must cover (nearly) all PFOCR-shaped records to be worth having. The bar
+    // is set with the 500 generated records in (feature `dev`): the bundled sample alone is a
+    // quarter broken on purpose.
+    if cfg!(feature = "dev") {
+        assert!(
+            taken * 100 >= docs.len() * 95,
+            "fast path took only {taken} of {}",
+            docs.len()
+        );
+    }
 }
 
 #[test]

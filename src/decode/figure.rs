@@ -9,15 +9,16 @@ use std::sync::OnceLock;
 use saphyr_parser::Event;
 
 use super::budget::RowBudget;
-use super::entities::{self, EntityKind};
+use super::entities;
+use super::event::{describe, is_yaml_null, Ev};
 use super::keys::KeySet;
 use super::node::{decode_value, not_scalar, ListRule};
 use super::value::{key_index, KeyIndex};
-use super::yaml::{describe, is_yaml_null, json_string, node_to_json, Ev, Events};
+use super::yaml::{json_string, node_to_json, Events};
 use crate::batch::Builders;
 use crate::column::parse_float;
 use crate::error::{quoted, Problem, RejectKind};
-use crate::schema::Table;
+use crate::schema::{EntityKind, Table};
 
 /// Keys dropped on purpose: derived from the others, documented in the contract.
 pub const DROPPED_KEYS: [&str; 3] = ["seo", "schema-jsonld", "redirect_from"];

@@ -1,40 +1,39 @@
-//! Decoding one figure record into rows of the four data tables.
+//! Decoding one figure record into rows of the four data tables: text in, builders out.
 //!
-//! The front matter is decoded from YAML events straight into the column builders; entity
-//! rows come from the inline lists or, for the newer generation, from the sibling TSVs. A
-//! record either lands whole or is rolled back and becomes one reject.
+//! [`decode_text`] splits the file text ([`split`]), reads the front matter as YAML events
+//! ([`yaml`] over [`fast`] or saphyr, both speaking [`event`]) straight into the column
+//! builders ([`figure`]); entity rows come from the inline lists ([`entities`]) or, for the
+//! newer generation, from the sibling TSVs ([`tsv`]), whose text a [`Tables`] supplies. A
+//! record either lands whole or is rolled back and becomes one reject. Nothing here touches
+//! the file system: [`crate::read`] reads files and implements [`Tables`] for the corpus on
+//! disk; tests and benches pass [`MemoryTables`].
 
 mod budget;
 mod entities;
+mod event;
 mod fast;
 mod figure;
 mod keys;
 mod node;
+mod split;
 mod tsv;
 mod value;
 mod yaml;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use budget::MAX_CHILD_ROW_BYTES;
-pub use entities::EntityKind;
-pub use fast::MAX_FAST_LINES;
-pub use figure::DROPPED_KEYS;
-pub use yaml::{
-    Ev, Events, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_ANCHOR_BYTES, MAX_ANCHOR_EVENTS, MAX_DEPTH,
-};
+pub use split::split_front_matter;
+#[cfg(feature = "dev")]
+pub use yaml::Events;
 
 use crate::batch::Builders;
-use crate::discover::{FigureFile, TableIndex};
 use crate::error::{Problem, Reject};
-use crate::maps::{FigureMaps, MapKind};
-use crate::read::{read_text, split_front_matter};
-use crate::schema::Table;
+use crate::maps::MapKind;
+use crate::schema::{EntityKind, Table};
 
-/// Where a record's sibling TSVs come from: the corpus on disk, or memory in tests/benches.
+/// Where a record's sibling TSVs come from: the corpus on disk ([`crate::read::DiskTables`]),
+/// or memory ([`MemoryTables`]) in tests and benches.
 pub trait Tables: Sync {
     /// The corpus-relative path of the `kind` table of `figid`, if there is one.
     fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>>;
@@ -44,73 +43,6 @@ pub trait Tables: Sync {
     /// front matter gives none. None by default (no map files).
     fn mapped(&self, _kind: MapKind, _figid: &str) -> Option<&str> {
         None
-    }
-}
-
-/// The `_data` TSVs of a corpus on disk, and the reading of its figure files: every file is
-/// read through [`DiskTables::read`], which counts the bytes.
-pub struct DiskTables<'c> {
-    /// The corpus root, which the index's paths are relative to.
-    root: &'c Path,
-    index: &'c TableIndex,
-    max_bytes: u64,
-    /// Bytes of the files read so far (all threads).
-    read: AtomicU64,
-    /// The `_data` map values (see [`DiskTables::with_maps`]).
-    maps: Option<&'c FigureMaps>,
-}
-
-impl<'c> DiskTables<'c> {
-    /// The corpus at `root` with its TSV index; files over `max_bytes` are refused.
-    pub fn new(root: &'c Path, index: &'c TableIndex, max_bytes: u64) -> Self {
-        DiskTables {
-            root,
-            index,
-            max_bytes,
-            read: AtomicU64::new(0),
-            maps: None,
-        }
-    }
-
-    /// The same, filling `wpid` and `ndex` from `maps` for records whose front matter
-    /// gives no value. The bytes read so far stay counted.
-    pub fn with_maps(self, maps: &'c FigureMaps) -> Self {
-        DiskTables {
-            maps: Some(maps),
-            ..self
-        }
-    }
-
-    /// Reads the file at `path` as text, counting its bytes.
-    pub fn read(&self, path: &Path) -> Result<String, Problem> {
-        let text = read_text(path, self.max_bytes)?;
-        self.read.fetch_add(text.len() as u64, Ordering::Relaxed);
-        Ok(text)
-    }
-
-    /// Bytes of the figure files and TSVs read so far (of the text each decoded into).
-    pub fn bytes_read(&self) -> u64 {
-        self.read.load(Ordering::Relaxed)
-    }
-}
-
-impl Tables for DiskTables<'_> {
-    fn rel(&self, figid: &str, kind: EntityKind) -> Option<Cow<'_, str>> {
-        let file = self.index.get(figid)?.file(figid, kind)?;
-        Some(Cow::Owned(file.rel))
-    }
-
-    fn load(&self, figid: &str, kind: EntityKind) -> Result<Cow<'_, str>, Problem> {
-        let file = self
-            .index
-            .get(figid)
-            .and_then(|set| set.file(figid, kind))
-            .expect("rel() found it");
-        self.read(&file.path(self.root)).map(Cow::Owned)
-    }
-
-    fn mapped(&self, kind: MapKind, figid: &str) -> Option<&str> {
-        self.maps?.get(kind, figid)
     }
 }
 
@@ -150,17 +82,6 @@ pub enum Outcome {
         /// The figid (or, when unknown, the file stem) whose TSVs this record accounts for.
         claim: String,
     },
-}
-
-/// Reads and decodes the figure file `file` of the corpus on `disk` into `out`.
-pub fn decode_file(file: FigureFile<'_>, disk: &DiskTables<'_>, out: &mut Builders) -> Outcome {
-    match disk.read(&file.path(disk.root)) {
-        Ok(text) => decode_text(&text, file.rel, file.stem(), disk, out),
-        Err(p) => Outcome::Rejected {
-            reject: p.into_reject(file.rel),
-            claim: file.stem().to_owned(),
-        },
-    }
 }
 
 /// Decodes the figure file text `text` (at corpus path `rel`) into `out`.

@@ -3,8 +3,9 @@
 
 use saphyr_parser::Event;
 
+use super::event::{describe, is_yaml_null, Ev};
 use super::value;
-use super::yaml::{describe, is_yaml_null, node_to_json, Ev, Events};
+use super::yaml::{node_to_json, Events};
 use crate::column::{Column, TextListColumn};
 use crate::error::{Problem, RejectKind};
 

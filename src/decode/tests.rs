@@ -401,25 +401,3 @@ fn duplicate_keys_inside_nested_values_are_yaml_errors() {
     assert_eq!(r.kind, RejectKind::Yaml);
     assert!(r.message.contains("duplicate key 'k'"), "{}", r.message);
 }
-
-#[test]
-fn disk_tables_count_the_bytes_read() {
-    // A figure file with a BOM and its genes TSV are read; an orphan TSV is not.
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("_figures")).unwrap();
-    std::fs::create_dir_all(root.join("_data")).unwrap();
-    let figure = "\u{FEFF}---\nfigid: a\n---\n";
-    let genes = "word\tncbigene_id\nRANKL\t8600\n";
-    std::fs::write(root.join("_figures/a.md"), figure).unwrap();
-    std::fs::write(root.join("_data/a-genes.tsv"), genes).unwrap();
-    std::fs::write(root.join("_data/zz-genes.tsv"), "word\nX\n").unwrap();
-    let corpus = crate::discover::discover(root).unwrap();
-    let disk = DiskTables::new(&corpus.root, &corpus.tables, 1 << 20);
-    let mut b = Builders::default();
-    let o = decode_file(corpus.figures.at(0), &disk, &mut b);
-    assert!(matches!(o, Outcome::Converted(_)), "{o:?}");
-    assert_eq!(b.finish().unwrap().0[1].num_rows(), 1);
-    // The BOM (3 bytes) is not part of the text.
-    assert_eq!(disk.bytes_read(), (figure.len() - 3 + genes.len()) as u64);
-}

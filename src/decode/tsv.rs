@@ -11,13 +11,13 @@ use std::sync::OnceLock;
 use std::borrow::Cow;
 
 use super::budget::{RowBudget, ROW_OVERHEAD_BYTES};
-use super::entities::{EntityKind, ORDINAL};
 use super::keys::KeySet;
 use super::value::{curie, source_curie};
 use super::yaml::json_string;
 use crate::batch::TableBuilder;
 use crate::column::is_na_text;
 use crate::error::{quoted, Problem, RejectKind};
+use crate::schema::{EntityKind, ORDINAL};
 
 /// What a TSV column feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! A YAML event stream over one front matter, with the limits that keep hostile input cheap.
 //!
-//! Wraps `saphyr-parser` (a YAML 1.2 event parser: no value tree is built). It expands aliases
+//! [`Events`] hands out the events of the fast reader ([`super::fast`]) when the document is
+//! in its subset, else those of `saphyr-parser` (a YAML 1.2 event parser: no value tree is
+//! built); both speak the event types of [`super::event`]. For saphyr's events it expands aliases
 //! by replaying the events recorded for their anchor, refuses nesting deeper than
 //! [`MAX_DEPTH`] and alias expansion beyond [`MAX_ALIAS_NODES`] nodes, and reports positions
 //! as lines of the whole file (the front matter starts on line 2, after `---`).
@@ -8,13 +10,11 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use saphyr_parser::{Event, Parser, Span, StrInput};
 
+use super::event::{describe, is_yaml_null, Ev, MAX_DEPTH};
 use super::keys::KeySet;
 use crate::error::{quoted, Problem, RejectKind};
-
-/// Deepest nesting of sequences and mappings accepted.
-pub const MAX_DEPTH: usize = 64;
 
 /// Most nodes that alias expansion may produce in one record (a "billion laughs" guard).
 pub const MAX_ALIAS_NODES: usize = 10_000;
@@ -31,19 +31,6 @@ pub const MAX_ANCHOR_EVENTS: usize = 100_000;
 
 /// See [`MAX_ANCHOR_EVENTS`].
 pub const MAX_ANCHOR_BYTES: usize = 4 << 20;
-
-/// One event with the file position (1-based line and column) where it starts.
-#[derive(Debug, Clone)]
-pub struct Ev<'a> {
-    pub event: Event<'a>,
-    pub line: u32,
-    pub col: u32,
-}
-
-/// True for a scalar the YAML 1.2 core schema reads as null: plain `null`, `~` or empty.
-pub fn is_yaml_null(text: &str, style: ScalarStyle) -> bool {
-    style == ScalarStyle::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
-}
 
 /// Where events come from: the fast reader's buffer, or saphyr-parser.
 enum Source<'a> {
@@ -87,11 +74,6 @@ impl<'a> Events<'a> {
             Source::Saphyr(Box::new(Parser::new_from_str(yaml))),
             first_line,
         )
-    }
-
-    /// True when the fast reader produced the events.
-    pub fn is_fast(&self) -> bool {
-        matches!(self.source, Source::Fast(_))
     }
 
     fn with_source(source: Source<'a>, first_line: u32) -> Self {
@@ -332,17 +314,6 @@ fn is_node_start(e: &Event<'_>) -> bool {
         e,
         Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
     )
-}
-
-/// Describes a node's first event for messages ("a list", "a mapping", "text 'x'").
-pub fn describe(e: &Event<'_>) -> String {
-    match e {
-        Event::Scalar(t, ..) => format!("text {}", quoted(t)),
-        Event::SequenceStart(..) => "a list".to_owned(),
-        Event::MappingStart(..) => "a mapping".to_owned(),
-        Event::StreamEnd | Event::DocumentEnd => "the end of the front matter".to_owned(),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Writes the node starting with `first` as compact JSON: scalars as strings exactly as

@@ -27,13 +27,11 @@ use serde::Serialize;
 use url::Url;
 
 pub use maintain::{
-    maintain, MaintainOptions, MaintainSummary, TableMaintenance, COMPACT_TARGET_BYTES,
-    DEFAULT_RETAIN_HOURS,
+    maintain, MaintainOptions, MaintainSummary, TableMaintenance, DEFAULT_RETAIN_HOURS,
 };
 pub use shard::Shard;
-pub use sources::{SourceRow, SOURCES_TABLE};
+pub use sources::SOURCES_TABLE;
 use store::DeltaTarget;
-pub use store::CHECKPOINT_INTERVAL;
 use stores::missing_store_feature;
 pub(crate) use stores::register_object_stores;
 

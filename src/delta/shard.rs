@@ -17,8 +17,9 @@ use rayon::prelude::*;
 use twox_hash::XxHash3_64;
 
 use crate::batch::Builders;
-use crate::decode::{decode_file, DiskTables, Outcome};
+use crate::decode::Outcome;
 use crate::discover::{Corpus, TableIndex};
+use crate::read::{decode_file, DiskTables};
 
 /// The key each figure file of `corpus` claims TSVs by (in `corpus.figures` order): the
 /// figid a full decode of its front matter finds, or its file stem when there is none.
@@ -119,7 +120,7 @@ impl Shard {
     }
 
     /// Keeps only this shard's figure files, TSVs and listing rejects in `corpus`; `keys`
-    /// are the figure files' keys ([`figure_keys`]), in `corpus.figures` order.
+    /// are the figure files' keys (`figure_keys`), in `corpus.figures` order.
     pub fn restrict(self, corpus: &mut Corpus, keys: &[String]) {
         if self.is_whole() {
             return;

@@ -10,16 +10,16 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::decode::EntityKind;
 use crate::error::{Error, Reject, RejectKind, Result};
 use crate::maps::MapKind;
+use crate::schema::EntityKind;
 
 mod figures;
 mod packed;
 mod tables;
 pub use figures::{FigureFile, Figures};
 use tables::TableIndexBuilder;
-pub use tables::{TableFile, TableIndex, TableSet};
+pub use tables::{TableFile, TableIndex};
 
 /// The path of a file found at `rel` under `root` (or at `lossy`, when `rel` cannot name it).
 fn located(root: &Path, rel: &str, lossy: Option<&Path>) -> PathBuf {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::packed::Packed;
 use super::{located, lossy};
-use crate::decode::EntityKind;
+use crate::schema::EntityKind;
 
 /// One `_data` TSV file.
 #[derive(Debug, Clone, PartialEq, Eq)]

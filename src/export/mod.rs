@@ -2,15 +2,15 @@
 //! ([`gmt`]) and one JSON object per figure for search indexes ([`jsonl`]). Both read a
 //! `convert` output directory or the Delta tables of `load` ([`tables`]).
 
-pub mod gmt;
-pub mod jsonl;
-pub mod tables;
+mod gmt;
+mod jsonl;
+mod tables;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use gmt::{export_gmt, GmtOptions, GmtSummary};
+pub use gmt::{export_gmt, GmtFile, GmtOptions, GmtSummary};
 pub use jsonl::{export_jsonl, JsonlSummary};
 pub use tables::Tables;
 

@@ -1,4 +1,5 @@
-//! Deterministic synthetic PFOCR corpus generator (std only, no crates).
+//! Deterministic synthetic PFOCR corpus generator (std only, no crates). A development tool
+//! (feature `dev`, `pfocr-etl generate`): not in the shipped library.
 //!
 //! Benchmarks and scale tests need corpora of any size without shipping real data, so this
 //! module writes `<out>/_figures/<figid>.md` and `<out>/_data/<figid>-{genes,chemicals,diseases}.tsv`
