@@ -38,19 +38,6 @@ pub mod write;
 
 pub use convert::convert;
 pub use error::{Error, Reject, RejectKind, Result};
-pub use options::{ConvertOptions, Settings};
+pub use options::{ConvertOptions, RunOptions, Settings};
 pub use report::Summary;
 pub use schema::{Table, SCHEMA_VERSION};
-
-/// Exit status: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit status: more figure files rejected than `--max-rejects` allows (output written).
-pub const EXIT_TOO_MANY_REJECTS: u8 = 1;
-/// Exit status: usage error or any other failure.
-pub const EXIT_ERROR: u8 = 2;
-/// Exit status: the corpus cannot be read.
-pub const EXIT_SOURCE: u8 = 3;
-/// Exit status: the output cannot be written.
-pub const EXIT_DESTINATION: u8 = 4;
-/// Exit status: another load of the same Delta table and shard committed first.
-pub const EXIT_CONCURRENT: u8 = 5;

@@ -39,7 +39,7 @@ fn the_shipped_sample_pipeline_points_at_the_sample() {
         std::fs::canonicalize(opts.input).unwrap(),
         std::fs::canonicalize(repo().join("data/sample")).unwrap()
     );
-    assert_eq!(opts.max_rejects, Some(10));
+    assert_eq!(opts.run.max_rejects, Some(10));
 }
 
 #[test]

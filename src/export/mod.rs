@@ -8,13 +8,13 @@ pub mod tables;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 pub use gmt::{export_gmt, GmtOptions, GmtSummary};
 pub use jsonl::{export_jsonl, JsonlSummary};
 pub use tables::Tables;
 
 use crate::error::Error;
+use crate::options::StorageArgs;
 
 /// `pfocr-etl export <FORMAT>`.
 #[derive(Debug, clap::Subcommand)]
@@ -45,6 +45,8 @@ Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
         /// Only this organism (repeatable), e.g. --organism 'Homo sapiens'.
         #[arg(long = "organism", value_name = "NAME")]
         organisms: Vec<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -61,14 +63,16 @@ pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz"
         /// The file to write, or `-` for stdout.
         #[arg(long, short)]
         out: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
 }
 
-/// Runs an export command.
-pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
+/// Runs an export command, printing its summary on stderr.
+pub fn run(command: ExportCommand) -> anyhow::Result<()> {
     match command {
         ExportCommand::Gmt {
             tables,
@@ -77,10 +81,11 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
             min_score,
             release,
             organisms,
+            storage,
             quiet,
         } => {
             let started = std::time::Instant::now();
-            let tables = Tables::open(&tables)?;
+            let tables = Tables::open_with(&tables, &storage.options())?;
             let opts = GmtOptions {
                 out,
                 min_genes,
@@ -117,11 +122,16 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
                     s.rows_without_organism
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
-        ExportCommand::Jsonl { tables, out, quiet } => {
+        ExportCommand::Jsonl {
+            tables,
+            out,
+            storage,
+            quiet,
+        } => {
             let started = std::time::Instant::now();
-            let tables = Tables::open(&tables)?;
+            let tables = Tables::open_with(&tables, &storage.options())?;
             let s = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -144,7 +154,7 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
                     started.elapsed().as_secs_f64()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
     }
 }
