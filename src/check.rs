@@ -21,10 +21,10 @@ use crate::schema::Table;
 /// How `check` prints each reject.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
-    /// `path:line:column: kind: message` (line and column when known).
+    /// `path:line:col: kind: message` (line, col when known).
     #[default]
     Text,
-    /// GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`.
+    /// GitHub Actions annotations (`::error file=…,line=…::msg`).
     Github,
     /// One JSON object per reject.
     Json,

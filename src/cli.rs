@@ -167,7 +167,8 @@ pub enum Command {
         "  pfocr-etl maintain --table /data/lake/pfocr --compact\n",
         "  pfocr-etl maintain --table s3://bucket/pfocr --retain-hours 0 \\\n",
         "      --allow-short-retention --storage-option AWS_REGION=eu-west-1\n",
-        "  0 4 * * 0 pfocr-etl maintain --table /data/lake/pfocr --compact --quiet  # cron\n\n",
+        "  # weekly, from cron:\n",
+        "  0 4 * * 0 pfocr-etl maintain --table /data/lake/pfocr --compact --quiet\n\n",
         "Works on every table under <TABLE> that `load` writes. Files removed by a\n",
         "commit more than --retain-hours ago are deleted (never a file no commit\n",
         "mentions, so a running load is safe); with --compact each shard's small files\n",
@@ -187,8 +188,8 @@ pub enum Command {
     /// in YAML.
     #[command(after_help = concat!(
         "Examples:\n",
-        "  pfocr-etl run pipelines/sample.yaml      # convert data/sample to out/sample\n",
-        "  pfocr-etl run pipelines/nightly.yaml     # incremental Delta load (--features delta)\n\n",
+        "  pfocr-etl run pipelines/sample.yaml    # convert data/sample to out/sample\n",
+        "  pfocr-etl run pipelines/nightly.yaml   # incremental load into Delta tables\n\n",
         "Relative paths in the file are relative to the file. Exit statuses are those of\n",
         "convert or load."
     ))]
@@ -199,6 +200,146 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+}
+
+/// Columns the help is laid out for: a plain terminal.
+pub const HELP_WIDTH: usize = 80;
+/// Where clap starts an option's description in the next-line layout.
+const HELP_INDENT: usize = 10;
+
+/// The command line as parsed and as `--help` shows it: [`Args`], with every description
+/// on the line after its option and wrapped to [`HELP_WIDTH`] columns. (clap wraps help
+/// only with its `wrap_help` feature, which needs one more crate; the texts are wrapped
+/// here instead.)
+pub fn command() -> clap::Command {
+    fit_help(<Args as clap::CommandFactory>::command(), HELP_WIDTH)
+}
+
+/// Parses the process arguments with [`command`]; on a usage error (or `--help`) it prints
+/// and exits as clap does (status 2, or 0 after help).
+pub fn parse() -> Args {
+    use clap::FromArgMatches;
+    Args::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// `cmd` and its subcommands with next-line help and descriptions wrapped to `width`.
+fn fit_help(cmd: clap::Command, width: usize) -> clap::Command {
+    let wrap_about = |cmd: clap::Command| {
+        let about = cmd
+            .get_about()
+            .map(|a| wrap(&a.to_string(), width - HELP_INDENT));
+        let long = cmd.get_long_about().map(|a| wrap(&a.to_string(), width));
+        let cmd = match about {
+            Some(a) => cmd.about(a),
+            None => cmd,
+        };
+        match long {
+            Some(a) => cmd.long_about(a),
+            None => cmd,
+        }
+    };
+    let cmd = wrap_about(cmd).next_line_help(true).mut_args(|arg| {
+        // The default goes into the text, so that it is wrapped with it.
+        let default = default_text(&arg);
+        let with_default = |h: Option<&clap::builder::StyledStr>| match (h, &default) {
+            (Some(h), Some(d)) => Some(format!("{h} {d}")),
+            (Some(h), None) => Some(h.to_string()),
+            (None, d) => d.clone(),
+        };
+        // `-h` puts "[possible values: ..]" after the text, on its last line.
+        let tail = possible_values_len(&arg);
+        let help = with_default(arg.get_help()).map(|h| wrap_before(&h, width - HELP_INDENT, tail));
+        let long = arg.get_long_help().map(|h| {
+            wrap(
+                &with_default(Some(h)).unwrap_or_default(),
+                width - HELP_INDENT,
+            )
+        });
+        let hide = arg.is_hide_default_value_set() || default.is_some();
+        let arg = arg.hide_default_value(hide);
+        let arg = match help {
+            Some(h) => arg.help(h),
+            None => arg,
+        };
+        match long {
+            Some(h) => arg.long_help(h),
+            None => arg,
+        }
+    });
+    cmd.mut_subcommands(|sub| fit_help(sub, width))
+}
+
+/// `[default: V]` for an option that takes a value and shows its default.
+fn default_text(arg: &clap::Arg) -> Option<String> {
+    let defaults = arg.get_default_values();
+    if defaults.is_empty() || arg.is_hide_default_value_set() || !arg.get_action().takes_values() {
+        return None;
+    }
+    let values: Vec<String> = defaults
+        .iter()
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    Some(format!("[default: {}]", values.join(" ")))
+}
+
+/// The width of what `-h` writes after an option's description: its possible values.
+fn possible_values_len(arg: &clap::Arg) -> usize {
+    let possible: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_owned())
+        .collect();
+    if possible.is_empty() || arg.is_hide_possible_values_set() || !arg.get_action().takes_values()
+    {
+        return 0;
+    }
+    " [possible values: ]".len() + possible.join(", ").chars().count()
+}
+
+/// [`wrap`], leaving room for `tail` more characters on the last line (or a line break
+/// at the end, when they do not fit beside it: clap then writes them on the next line).
+fn wrap_before(text: &str, width: usize, tail: usize) -> String {
+    if tail == 0 {
+        return wrap(text, width);
+    }
+    let placeholder = "x".repeat(tail.saturating_sub(1).max(1));
+    let wrapped = wrap(&format!("{text} {placeholder}"), width);
+    let cut = wrapped.len() - placeholder.len();
+    let mut out = wrapped[..cut].to_owned();
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// `text` with each line broken at spaces into lines of at most `width` characters; a
+/// line's leading spaces are kept, on its continuation lines too, and a longer word stays
+/// whole.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        out.push_str(&line[..indent]);
+        let mut used = indent;
+        for word in line.split(' ').filter(|w| !w.is_empty()) {
+            let len = word.chars().count();
+            if used > indent && used + 1 + len > width {
+                out.push('\n');
+                out.push_str(&line[..indent]);
+                used = indent;
+            } else if used > indent {
+                out.push(' ');
+                used += 1;
+            }
+            out.push_str(word);
+            used += len;
+        }
+    }
+    out
 }
 
 /// The options of `maintain`.
@@ -479,6 +620,40 @@ mod tests {
         assert_eq!(exit_status(&Err(wrapped)), 5);
         let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
         assert_eq!(exit_status(&Err(pipe.into())), 0);
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_within_the_width_and_keeps_indentation() {
+        assert_eq!(wrap("aa bb cc dd", 5), "aa bb\ncc dd");
+        assert_eq!(wrap("  aa bb cc", 7), "  aa bb\n  cc");
+        assert_eq!(wrap("a\n\nb", 5), "a\n\nb");
+        assert_eq!(wrap("averylongword b", 5), "averylongword\nb");
+    }
+
+    #[test]
+    fn every_help_line_fits_80_columns() {
+        fn walk(cmd: &mut clap::Command, path: &str, long: &mut Vec<String>) {
+            for text in [cmd.render_help(), cmd.render_long_help()] {
+                for line in text.to_string().lines() {
+                    if line.chars().count() > HELP_WIDTH {
+                        long.push(format!("{path}: {line}"));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands_mut().filter(|s| !s.is_hide_set()) {
+                let path = format!("{path} {}", sub.get_name());
+                walk(sub, &path, long);
+            }
+        }
+        let mut cmd = command();
+        cmd.build();
+        let mut long = Vec::new();
+        walk(&mut cmd, "pfocr-etl", &mut long);
+        assert!(
+            long.is_empty(),
+            "lines over 80 columns:\n{}",
+            long.join("\n")
+        );
     }
 
     #[test]

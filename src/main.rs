@@ -3,13 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use pfocr_etl::cli::{self, Args};
+use pfocr_etl::cli;
 
 fn main() -> ExitCode {
     limit_heap_retention();
-    let args = Args::parse();
-    cli::finish(cli::run(args))
+    cli::finish(cli::run(cli::parse()))
 }
 
 /// Makes glibc hand large freed buffers (Arrow arrays, Parquet pages: > 512 KiB) back to the

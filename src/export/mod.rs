@@ -22,10 +22,18 @@ pub enum ExportCommand {
     /// One GMT gene-set file per organism (figures with at least --min-genes distinct
     /// Entrez genes), named and laid out like PFOCR's release GMTs.
     #[command(
-        after_help = "Examples:\n  pfocr-etl export gmt pfocr-parquet --out gmt/ --release 20240510\n  \
-pfocr-etl export gmt s3://bucket/pfocr --out gmt/ --organism 'Homo sapiens' --min-score 0.8\n\n\
-Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
-<figure title>%PFOCR_<RELEASE>%<figid> TAB https://pfocr.wikipathways.org/figures/<figid>.html TAB <Entrez id>..."
+        after_help = concat!(
+            "Examples:\n",
+            "  pfocr-etl export gmt pfocr-parquet --out gmt/ --release 20240510\n",
+            "  pfocr-etl export gmt s3://bucket/pfocr --out gmt/ \\\n",
+            "      --organism 'Homo sapiens' --min-score 0.8\n\n",
+            "Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n",
+            "  <figure title>%PFOCR_<RELEASE>%<figid>\n",
+            "  TAB https://pfocr.wikipathways.org/figures/<figid>.html\n",
+            "  TAB <Entrez id> TAB <Entrez id> ...\n\n",
+            "Exit status: 0 success, 2 usage or other error, 3 tables unreadable,\n",
+            "4 output unwritable."
+        )
     )]
     Gmt {
         /// A `convert` output directory, or the root of `load`'s Delta tables (path or URI).
@@ -54,8 +62,13 @@ Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
     /// One JSON object per figure (its columns and nested genes, chemicals, diseases), in
     /// figid order.
     #[command(
-        after_help = "Examples:\n  pfocr-etl export jsonl pfocr-parquet --out figures.jsonl\n  \
-pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz"
+        after_help = concat!(
+            "Examples:\n",
+            "  pfocr-etl export jsonl pfocr-parquet --out figures.jsonl\n",
+            "  pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz\n\n",
+            "Exit status: 0 success, 2 usage or other error, 3 tables unreadable,\n",
+            "4 output unwritable."
+        )
     )]
     Jsonl {
         /// A `convert` output directory, or the root of `load`'s Delta tables (path or URI).
