@@ -26,7 +26,7 @@ macro_rules! exit_status_help {
   1  more figure files were rejected than --max-rejects allows (the output is
      still written); for check: something was rejected
   2  usage error or any other failure
-  3  the corpus (or, for export, the tables) cannot be read
+  3  the corpus (or the convert output to export) cannot be read
   4  the output cannot be written (permissions, disk full, another run holds it)
   5  load, maintain: another load of the same table and shard committed first,
      or a load and a maintain replaced the same files and the other committed

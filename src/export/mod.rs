@@ -31,8 +31,8 @@ pub enum ExportCommand {
             "  <figure title>%PFOCR_<RELEASE>%<figid>\n",
             "  TAB https://pfocr.wikipathways.org/figures/<figid>.html\n",
             "  TAB <Entrez id> TAB <Entrez id> ...\n\n",
-            "Exit status: 0 success, 2 usage or other error, 3 tables unreadable,\n",
-            "4 output unwritable."
+            "Exit status: 0 success, 2 usage or other error, 3 convert output unreadable,\n",
+            "4 output unwritable or Delta tables unreachable."
         )
     )]
     Gmt {
@@ -66,8 +66,8 @@ pub enum ExportCommand {
             "Examples:\n",
             "  pfocr-etl export jsonl pfocr-parquet --out figures.jsonl\n",
             "  pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz\n\n",
-            "Exit status: 0 success, 2 usage or other error, 3 tables unreadable,\n",
-            "4 output unwritable."
+            "Exit status: 0 success, 2 usage or other error, 3 convert output unreadable,\n",
+            "4 output unwritable or Delta tables unreachable."
         )
     )]
     Jsonl {
