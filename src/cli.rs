@@ -5,7 +5,9 @@
 //! Help texts are written for an 80-column terminal: every subcommand ends its `--help`
 //! with an "Examples:" block and the exit statuses.
 
-use std::path::{Path, PathBuf};
+#[cfg(feature = "delta")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
