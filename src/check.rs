@@ -14,17 +14,17 @@ use crate::arrow::record_batch::RecordBatch;
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::discover;
 use crate::error::{Reject, Result};
-use crate::options::ConvertOptions;
-use crate::report::Summary;
+use crate::options::RunOptions;
+use crate::report::{thousands, Summary};
 use crate::schema::Table;
 
 /// How `check` prints each reject.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
-    /// `path:line:column: kind: message` (line and column when known).
+    /// `path:line:col: kind: message` (line, col when known).
     #[default]
     Text,
-    /// GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`.
+    /// GitHub Actions annotations (`::error file=…,line=…::msg`).
     Github,
     /// One JSON object per reject.
     Json,
@@ -78,38 +78,35 @@ pub struct CheckArgs {
     pub quiet: bool,
 }
 
-/// Runs `check`: prints every reject on stdout, a summary on stderr; exit status 0 when the
-/// corpus is clean, 1 when anything was rejected.
-pub fn run(args: CheckArgs) -> anyhow::Result<std::process::ExitCode> {
-    let mut opts = ConvertOptions::from_settings(&args.corpus, PathBuf::new(), &args.settings)?;
+/// Runs `check`: prints every reject on stdout and a summary on stderr, and returns the
+/// report (the command line exits with status 0 when it is clean, 1 otherwise).
+pub fn run(args: CheckArgs) -> anyhow::Result<CheckReport> {
+    let mut opts = RunOptions::from_settings(&args.settings)?;
     opts.progress = !args.quiet;
-    let report = check(&opts)?;
+    let report = check(&args.corpus, &opts)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write_rejects(&report, &args.corpus, args.format, &mut out)?;
+    out.flush()?;
     if !args.quiet {
         let s = &report.summary;
         eprintln!(
             "{} inputs: {} converted, {} rejected; {} reject rows in {:.2} s",
-            s.inputs,
-            s.converted,
-            s.rejected,
-            report.rejects.len(),
+            thousands(s.inputs),
+            thousands(s.converted),
+            thousands(s.rejected),
+            thousands(report.rejects.len() as u64),
             s.total_seconds
         );
     }
-    Ok(std::process::ExitCode::from(if report.is_clean() {
-        crate::EXIT_OK
-    } else {
-        crate::EXIT_TOO_MANY_REJECTS
-    }))
+    Ok(report)
 }
 
-/// Decodes the corpus at `opts.input` as `convert` would, and returns its rejects.
-/// `opts.output` is not used: nothing is written.
-pub fn check(opts: &ConvertOptions) -> Result<CheckReport> {
+/// Decodes the corpus at `input` as `convert` would with `opts`, and returns its rejects.
+/// Nothing is written.
+pub fn check(input: &Path, opts: &RunOptions) -> Result<CheckReport> {
     let started = std::time::Instant::now();
-    let mut corpus = discover(&opts.input)?;
+    let mut corpus = discover(input)?;
     let discovered = started.elapsed();
     let inputs = corpus.inputs() as u64;
     let merged = decode_corpus(&mut corpus, Selection::All, opts, &mut Discard)?;

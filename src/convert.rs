@@ -16,7 +16,7 @@ use crate::discover::{discover, Corpus, Figures};
 use crate::error::{Error, Reject, Result};
 use crate::maps::{FigureMaps, MapKind};
 use crate::merge::{Kept, Merge, Merged};
-use crate::options::ConvertOptions;
+use crate::options::{ConvertOptions, RunOptions};
 use crate::ordered::{ordered_map, Emit, LaneFn, Weigh, Window};
 use crate::publish::Staging;
 use crate::read::{decode_file, DiskTables};
@@ -105,7 +105,7 @@ pub enum Selection<'a> {
 pub fn decode_corpus(
     corpus: &mut Corpus,
     selection: Selection<'_>,
-    opts: &ConvertOptions,
+    opts: &RunOptions,
     sink: &mut (dyn Sink + Send),
 ) -> Result<Merged> {
     let figures: &Figures = &corpus.figures;
@@ -173,9 +173,10 @@ pub fn convert(opts: &ConvertOptions) -> Result<Summary> {
         source,
     })?;
     let staging = Staging::begin(&opts.output)?;
-    let mut writers = TableWriters::create(&staging.dir(), corpus.inputs() as u64, &opts.write)?;
+    let mut writers =
+        TableWriters::create(&staging.dir(), corpus.inputs() as u64, &opts.run.write)?;
     let inputs = corpus.inputs() as u64;
-    let merged = decode_corpus(&mut corpus, Selection::All, opts, &mut writers)?;
+    let merged = decode_corpus(&mut corpus, Selection::All, &opts.run, &mut writers)?;
     let outputs = writers.close()?;
 
     let mut summary = Summary::new(inputs, &merged);

@@ -95,22 +95,6 @@ pub enum Error {
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
 }
 
-impl Error {
-    /// Which documented exit status this error maps to (see the README).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Source { .. } | Error::SourceIo { .. } => crate::EXIT_SOURCE,
-            Error::Destination { .. } | Error::Parquet { .. } => crate::EXIT_DESTINATION,
-            #[cfg(feature = "delta")]
-            Error::Delta { .. } | Error::Store { .. } => crate::EXIT_DESTINATION,
-            Error::ConcurrentLoad { .. } => crate::EXIT_CONCURRENT,
-            #[cfg(feature = "delta")]
-            Error::ConcurrentMaintenance { .. } => crate::EXIT_CONCURRENT,
-            _ => crate::EXIT_ERROR,
-        }
-    }
-}
-
 /// The short machine word of a reject, the `rejects.kind` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RejectKind {

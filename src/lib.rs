@@ -35,7 +35,7 @@
 //! - [`load_pipeline()`] a pipeline file into a [`PipelineJob`];
 //! - the output contract: [`Table`] (the Arrow schemas), [`SCHEMA_VERSION`];
 //! - errors: [`Error`] for a run that fails, [`Reject`] for one bad input in a run that goes
-//!   on, and the process exit statuses `EXIT_*` ([`Error::exit_code`]).
+//!   on (the binary maps them to its exit statuses in one place, `cli::exit_status`).
 //!
 //! Inside, one module per stage, imports pointing one way (down): `convert` orchestrates
 //! `discover` (the file lists) → `read` (the only file reading) → `decode` (text in, Arrow
@@ -85,22 +85,9 @@ pub use export::{
     export_gmt, export_jsonl, GmtFile, GmtOptions, GmtSummary, JsonlSummary,
     Tables as ConvertedTables,
 };
-pub use options::{ConvertOptions, Settings, MAX_THREADS};
+pub use options::{ConvertOptions, RunOptions, Settings, MAX_THREADS};
 pub use pipeline::{load as load_pipeline, Job as PipelineJob};
 pub use publish::recover;
 pub use report::Summary;
 pub use schema::{Table, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 pub use write::{TableOutput, WriteOptions};
-
-/// Exit status: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit status: more figure files rejected than `--max-rejects` allows (output written).
-pub const EXIT_TOO_MANY_REJECTS: u8 = 1;
-/// Exit status: usage error or any other failure.
-pub const EXIT_ERROR: u8 = 2;
-/// Exit status: the corpus cannot be read.
-pub const EXIT_SOURCE: u8 = 3;
-/// Exit status: the output cannot be written.
-pub const EXIT_DESTINATION: u8 = 4;
-/// Exit status: another load of the same Delta table and shard committed first.
-pub const EXIT_CONCURRENT: u8 = 5;

@@ -1,30 +1,13 @@
-//! The `pfocr-etl` binary: parse arguments, run, map errors to documented exit statuses.
+//! The `pfocr-etl` binary: parse arguments, run, and exit with the status
+//! [`cli::exit_status`] maps the result to.
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use pfocr_etl::cli::{self, Args};
+use pfocr_etl::cli;
 
 fn main() -> ExitCode {
     limit_heap_retention();
-    let args = Args::parse();
-    match cli::run(args) {
-        Ok(code) => code,
-        Err(err) => {
-            // A closed pipe (e.g. `| head`) is not a failure.
-            if err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("pfocr-etl: error: {err:#}");
-            let code = err
-                .downcast_ref::<pfocr_etl::Error>()
-                .map_or(pfocr_etl::EXIT_ERROR, pfocr_etl::Error::exit_code);
-            ExitCode::from(code)
-        }
-    }
+    cli::finish(cli::run(cli::parse()))
 }
 
 /// Makes glibc hand large freed buffers (Arrow arrays, Parquet pages: > 512 KiB) back to the

@@ -577,8 +577,11 @@ mod tests {
             .unwrap();
             assert_eq!(seen, (0..600).collect::<Vec<_>>(), "{threads} threads");
             let most = most.into_inner();
+            // Twice the byte window, plus what races between a worker's checks and its adds
+            // let through: a few parts per worker (one being built, one handed over past a
+            // check another worker was also passing). Without the byte bound, 8 * 30 could wait.
             assert!(
-                most <= 2 * 10 + 2 * threads + 8,
+                most <= 2 * 10 + 4 * threads + 8,
                 "{most} parts waited ({threads} threads)"
             );
         }

@@ -1,5 +1,7 @@
-//! Pipeline files: `pipelines/<name>.yaml` names the input, the output and the convert
-//! options, read with serde into the same [`Settings`] the command line fills.
+//! Pipeline files: `pipelines/<name>.yaml` names the input, the output (Parquet files) or
+//! the table (a Delta load), and the options, read with serde into the same [`Settings`]
+//! and [`LoadSettings`] the command line fills, and built into options by the same
+//! functions ([`ConvertOptions::from_settings`], `LoadOptions::from_settings`).
 //!
 //! ```yaml
 //! input: ../data/sample        # relative paths are relative to this file
@@ -8,13 +10,19 @@
 //!   threads: 2
 //!   max_rejects: 20
 //! ```
+//!
+//! A load names `table:` instead of `output:`, with `load:` (`shard`, `full_refresh`,
+//! `dry_run`, `summary_json`) and `storage:` (object store options, as
+//! `--storage-option`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::options::{ConvertOptions, Settings};
+#[cfg(feature = "delta")]
+use crate::options::LoadSettings;
+use crate::options::{ConvertOptions, Settings, StorageOptions};
 
 /// The contents of a pipeline file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -34,10 +42,14 @@ pub struct PipelineFile {
     /// Convert options, as on the command line (`max_rejects`, `threads`, ...).
     #[serde(default)]
     pub options: Settings,
-    /// Load options (`shard`, `full_refresh`, `summary_json`), with `table`.
+    /// Load options (`shard`, `full_refresh`, `dry_run`, `summary_json`), with `table`.
     #[cfg(feature = "delta")]
     #[serde(default)]
-    pub load: crate::cli::LoadArgs,
+    pub load: LoadSettings,
+    /// Object store options of `table` (`AWS_REGION: eu-west-1`, ...), as
+    /// `--storage-option` gives them.
+    #[serde(default)]
+    pub storage: Option<StorageOptions>,
 }
 
 /// What a pipeline file asks for.
@@ -45,9 +57,13 @@ pub struct PipelineFile {
 pub enum Job {
     /// Convert into Parquet files under `output`.
     Convert(ConvertOptions),
-    /// Load into the Delta tables at `table`.
+    /// Load into the Delta tables at `options.table`, and write the summary to
+    /// `summary_json` (`-`: stdout) when it is set.
     #[cfg(feature = "delta")]
-    Load(ConvertOptions, crate::cli::LoadArgs),
+    Load {
+        options: crate::delta::LoadOptions,
+        summary_json: Option<PathBuf>,
+    },
 }
 
 /// Reads the pipeline file at `path`; relative paths in it (also a relative `table`) are
@@ -68,6 +84,11 @@ pub fn load(path: &Path) -> Result<Job> {
         }
     };
     match (&file.output, &file.table) {
+        (Some(_), None) if file.storage.is_some() => Err(err(
+            "`storage:` holds object store options for a Delta `table:`; a conversion to \
+             `output:` uses none"
+                .to_owned(),
+        )),
         (Some(output), None) => Ok(Job::Convert(ConvertOptions::from_settings(
             resolve(&file.input),
             resolve(output),
@@ -75,7 +96,6 @@ pub fn load(path: &Path) -> Result<Job> {
         )?)),
         #[cfg(feature = "delta")]
         (None, Some(table)) => {
-            let opts = ConvertOptions::from_settings(resolve(&file.input), PathBuf::new(), &file.options)?;
             let mut load = file.load.clone();
             // A URI (s3://, file://, ...) is used as written; a plain path is relative to the file.
             load.table = if table.contains("://") {
@@ -83,10 +103,21 @@ pub fn load(path: &Path) -> Result<Job> {
             } else {
                 resolve(Path::new(table)).to_string_lossy().into_owned()
             };
-            load.summary_json = load.summary_json.map(|p| {
-                if p.as_os_str() == "-" { p } else { resolve(&p) }
-            });
-            Ok(Job::Load(opts, load))
+            if let Some(storage) = &file.storage {
+                load.storage = storage.into();
+            }
+            let summary_json = load
+                .summary_json
+                .as_deref()
+                .map(|p| if p.as_os_str() == "-" { p.to_path_buf() } else { resolve(p) });
+            Ok(Job::Load {
+                options: crate::delta::LoadOptions::from_settings(
+                    resolve(&file.input),
+                    &file.options,
+                    &load,
+                )?,
+                summary_json,
+            })
         }
         #[cfg(not(feature = "delta"))]
         (None, Some(_)) => Err(err(
@@ -119,7 +150,7 @@ mod tests {
         };
         assert_eq!(o.input, dir.path().join("corpus"));
         assert_eq!(o.output, PathBuf::from("/tmp/out"));
-        assert_eq!((o.threads, o.max_rejects), (3, Some(5)));
+        assert_eq!((o.run.threads, o.run.max_rejects), (3, Some(5)));
     }
 
     #[test]
@@ -129,5 +160,48 @@ mod tests {
         std::fs::write(&p, "input: a\noutput: b\noptions:\n  thread: 3\n").unwrap();
         let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("thread"), "{e}");
+    }
+
+    #[cfg(feature = "delta")]
+    #[test]
+    fn a_load_pipeline_builds_load_options_with_its_storage_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.yaml");
+        std::fs::write(
+            &p,
+            "input: corpus\ntable: s3://bucket/pfocr\noptions:\n  max_rejects: 2\n\
+             load:\n  shard: 1/3\n  summary_json: s.json\n\
+             storage:\n  AWS_REGION: eu-west-1\n  AWS_ALLOW_HTTP: true\n",
+        )
+        .unwrap();
+        let Job::Load {
+            options,
+            summary_json,
+        } = load(&p).unwrap()
+        else {
+            panic!("a load")
+        };
+        assert_eq!(options.input, dir.path().join("corpus"));
+        assert_eq!(options.table, "s3://bucket/pfocr");
+        assert_eq!(options.shard.to_string(), "1/3");
+        assert_eq!(options.convert.max_rejects, Some(2));
+        assert_eq!(options.storage.keys(), ["AWS_ALLOW_HTTP", "AWS_REGION"]);
+        assert_eq!(options.storage["AWS_ALLOW_HTTP"], "true");
+        assert_eq!(summary_json, Some(dir.path().join("s.json")));
+    }
+
+    #[test]
+    fn a_bad_shard_or_storage_on_a_conversion_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.yaml");
+        std::fs::write(&p, "input: a\noutput: b\nstorage:\n  AWS_REGION: x\n").unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.contains("storage") && e.contains("table"), "{e}");
+        #[cfg(feature = "delta")]
+        {
+            std::fs::write(&p, "input: a\ntable: t\nload:\n  shard: 3/2\n").unwrap();
+            let e = load(&p).unwrap_err().to_string();
+            assert!(e.contains("3/2") && e.contains("numbered 0 to 1"), "{e}");
+        }
     }
 }

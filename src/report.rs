@@ -24,9 +24,10 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         // indicatif's own `{per_sec}` prints `26079.0122/s`; whole records with separators
-        // read at a glance.
+        // read at a glance. The bar takes what the text leaves of the terminal's width (a
+        // fixed 40 made the line 90 columns, wrapped on an 80-column terminal).
         let style = ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} records  {rate}  ETA {eta}",
+            "{wide_bar} {human_pos}/{human_len} records  {rate}  ETA {eta}",
         )
         .expect("static template")
         .with_key(
@@ -64,6 +65,38 @@ pub fn thousands(n: u64) -> String {
         }
         out.push(c);
     }
+    out
+}
+
+/// Columns of a summary line.
+const SUMMARY_WIDTH: usize = 80;
+
+/// `label` and `items` joined by ", ", broken after a comma into lines of at most
+/// [`SUMMARY_WIDTH`] columns, continuation lines indented under the first item.
+fn labelled_list(label: &str, items: &[String]) -> String {
+    let indent = " ".repeat(label.len());
+    let mut out = label.to_owned();
+    let mut used = label.len();
+    for (i, item) in items.iter().enumerate() {
+        let comma = usize::from(i + 1 < items.len());
+        if i > 0 {
+            if used + 1 + item.len() + comma > SUMMARY_WIDTH {
+                out.push('\n');
+                out.push_str(&indent);
+                used = indent.len();
+            } else {
+                out.push(' ');
+                used += 1;
+            }
+        }
+        out.push_str(item);
+        used += item.len();
+        if comma == 1 {
+            out.push(',');
+            used += 1;
+        }
+    }
+    out.push('\n');
     out
 }
 
@@ -118,30 +151,34 @@ impl Summary {
         self.inputs as f64 / self.total_seconds.max(1e-9)
     }
 
-    /// The human summary printed at the end of a run.
+    /// The human summary printed at the end of a run, in lines of at most 80 columns (a
+    /// list that does not fit goes on, indented, on the next line).
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{} inputs: {} converted, {} rejected in {:.2} s ({} records/s, {:.1} MB/s)\n",
+            "{} inputs: {} converted, {} rejected\n",
             thousands(self.inputs),
             thousands(self.converted),
             thousands(self.rejected),
+        );
+        s.push_str(&format!(
+            "time: {:.2} s ({} records/s, {:.1} MB/s)\n",
             self.total_seconds,
             thousands(self.records_per_second().round() as u64),
             self.input_bytes as f64 / 1e6 / self.total_seconds.max(1e-9),
-        );
+        ));
         if !self.rejects_by_kind.is_empty() {
             let kinds: Vec<String> = self
                 .rejects_by_kind
                 .iter()
                 .map(|(k, n)| format!("{k} {}", thousands(*n)))
                 .collect();
-            s.push_str(&format!("rejects: {}\n", kinds.join(", ")));
+            s.push_str(&labelled_list("rejects: ", &kinds));
         }
         let rows: Vec<String> = Table::ALL
             .iter()
             .map(|t| format!("{} {}", t.name(), thousands(self.rows(*t))))
             .collect();
-        s.push_str(&format!("rows: {}\n", rows.join(", ")));
+        s.push_str(&labelled_list("rows: ", &rows));
         if !self.ignored_files.is_empty() {
             s.push_str(&format!(
                 "ignored: {} other file(s) in _data, not inputs (listed in _manifest.json)\n",
@@ -206,7 +243,39 @@ pub fn manifest_json(summary: &Summary, opts: &ConvertOptions) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{labelled_list, thousands, Summary};
+
+    #[test]
+    fn the_summary_fits_80_columns() {
+        let mut s = Summary {
+            inputs: 1_234_567,
+            converted: 1_234_000,
+            rejected: 567,
+            total_seconds: 61.5,
+            input_bytes: 9_000_000_000,
+            ..Summary::default()
+        };
+        for kind in [
+            "bad_tsv",
+            "bad_value",
+            "conflicting_table",
+            "duplicate_figid",
+            "yaml",
+        ] {
+            s.rejects_by_kind.insert(kind.into(), 123_456);
+        }
+        let text = s.to_text();
+        assert!(text.starts_with("1,234,567 inputs: 1,234,000 converted, 567 rejected\n"));
+        assert!(
+            text.contains("time: 61.50 s (20,074 records/s, 146.3 MB/s)\n"),
+            "{text}"
+        );
+        for line in text.lines() {
+            assert!(line.len() <= 80, "{line}");
+        }
+        let list = labelled_list("rows: ", &["a 1".into(), "b 2".into()]);
+        assert_eq!(list, "rows: a 1, b 2\n");
+    }
 
     #[test]
     fn thousands_are_separated() {

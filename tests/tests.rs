@@ -14,8 +14,10 @@ mod convert;
 mod rejects;
 // --threads 1/2/4 give byte-identical Parquet; other batch sizes give the same rows.
 mod determinism;
-// `pfocr-etl run pipelines/….yaml`.
+// `pfocr-etl run pipelines/….yaml`, and pipeline files that load (shard, storage options).
 mod pipeline;
+// What a person sees in `--help`: examples, defaults, 80 columns, every exit status.
+mod cli_help;
 // Schema version 2: wpid, the _data maps, ignored files, older TSV names, CURIE prefixes.
 mod schema_v2;
 // Every value of EXPECTED.json, for ../shared/pfocr-sample and data/sample.

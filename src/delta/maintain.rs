@@ -18,7 +18,7 @@
 //! files is retried past. So a maintenance racing a load never loses or doubles a row; at
 //! worst one of them stops with exit status 5 and is run again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -50,7 +50,8 @@ pub struct MaintainOptions {
     pub allow_short_retention: bool,
     /// Merge small files.
     pub compact: bool,
-    pub storage: HashMap<String, String>,
+    /// Object store options (`--storage-option`).
+    pub storage: crate::options::StorageOptions,
 }
 
 /// What a maintenance did to one table.

@@ -38,15 +38,17 @@ pub(crate) use stores::register_object_stores;
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, Corpus};
 use crate::error::{Error, Result};
-use crate::options::ConvertOptions;
+use crate::options::{RunOptions, StorageOptions};
 use crate::schema::Table;
 use crate::write::{writer_properties, TableWriter, TableWriters};
 
 /// What a load does.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// The corpus, threads and limits (`convert.output` is not used).
-    pub convert: ConvertOptions,
+    /// The corpus root (holding `_figures/` and `_data/`).
+    pub input: PathBuf,
+    /// Threads, limits and Parquet settings, as `convert` takes them.
+    pub convert: RunOptions,
     /// Where the tables live: a local path, `file://`, `s3://`, `gs://` or `az://` URI.
     pub table: String,
     pub shard: Shard,
@@ -56,7 +58,7 @@ pub struct LoadOptions {
     pub dry_run: bool,
     /// Object store options (credentials, endpoint); the usual environment variables
     /// (`AWS_*`, `GOOGLE_*`, `AZURE_*`) are read as well.
-    pub storage: HashMap<String, String>,
+    pub storage: StorageOptions,
 }
 
 /// What a load did: the machine-readable summary (`--summary-json`).
@@ -142,11 +144,11 @@ impl LoadSummary {
     }
 }
 
-/// Loads the corpus at `opts.convert.input` into the Delta tables at `opts.table`.
+/// Loads the corpus at `opts.input` into the Delta tables at `opts.table`.
 pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     let started = Instant::now();
     register_object_stores();
-    let mut corpus = discover(&opts.convert.input)?;
+    let mut corpus = discover(&opts.input)?;
     if !opts.shard.is_whole() {
         let keys = shard::figure_keys(&corpus, opts.convert.max_record_bytes);
         opts.shard.restrict(&mut corpus, &keys);
@@ -185,7 +187,7 @@ pub(crate) fn root_url(table: &str, create: bool) -> Result<Url> {
         if let Some(feature) = missing_store_feature(url.scheme()) {
             return Err(bad(format!(
                 "this pfocr-etl was built without the {}:// object store; build it with \
-                 `--features {feature}` (or `--features cloud` for S3, GCS and Azure)",
+                 `--features {feature}`",
                 url.scheme()
             )));
         }

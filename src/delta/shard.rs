@@ -59,16 +59,23 @@ impl Default for Shard {
 impl FromStr for Shard {
     type Err = String;
 
-    /// Parses `K/N` with `0 <= K < N`.
+    /// Parses `K/N` with `0 <= K < N`. The message says what is wrong without repeating
+    /// the value (clap and pipeline errors show it beside the message).
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("--shard takes K/N with 0 <= K < N (e.g. 0/4), not '{s}'");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u32, u32) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if count == 0 || index >= count {
-            return Err(bad());
+        let (k, n) = s
+            .split_once('/')
+            .ok_or("expected K/N, shard K of N with 0 <= K < N (e.g. 0/4)")?;
+        let (Ok(index), Ok(count)) = (k.trim().parse::<u32>(), n.trim().parse::<u32>()) else {
+            return Err("K and N of K/N must be whole numbers, 0 <= K < N (e.g. 0/4)".into());
+        };
+        if count == 0 {
+            return Err("N of K/N must be at least 1 (0/1 is the whole corpus)".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "K of K/N must be below N: the {count} shards are numbered 0 to {}",
+                count - 1
+            ));
         }
         Ok(Shard { index, count })
     }
@@ -153,8 +160,16 @@ mod tests {
         let s: Shard = "2/4".parse().unwrap();
         assert_eq!((s.index, s.count), (2, 4));
         assert_eq!(s.to_string(), "2/4");
-        for bad in ["4/4", "1", "a/b", "0/0", "-1/3"] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        for (bad, says) in [
+            ("4/4", "numbered 0 to 3"),
+            ("3/2", "numbered 0 to 1"),
+            ("1", "expected K/N"),
+            ("a/b", "whole numbers"),
+            ("-1/3", "whole numbers"),
+            ("0/0", "at least 1"),
+        ] {
+            let e = bad.parse::<Shard>().unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 

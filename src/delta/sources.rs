@@ -44,7 +44,7 @@ pub const OPTIONS_PATH: &str = "";
 /// version and the options that change rows (`--max-record-bytes` makes files `too_large`).
 /// Options that change only the encoding or the speed (threads, batch and row group sizes,
 /// zstd level) are left out: rows are the same whatever they are.
-pub fn options_fingerprint(opts: &crate::options::ConvertOptions) -> String {
+pub fn options_fingerprint(opts: &crate::options::RunOptions) -> String {
     format!(
         "pfocr-etl {} schema {} max_record_bytes={}",
         env!("CARGO_PKG_VERSION"),

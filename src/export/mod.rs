@@ -8,13 +8,13 @@ mod tables;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 pub use gmt::{export_gmt, GmtFile, GmtOptions, GmtSummary};
 pub use jsonl::{export_jsonl, JsonlSummary};
 pub use tables::Tables;
 
 use crate::error::Error;
+use crate::options::StorageArgs;
 
 /// `pfocr-etl export <FORMAT>`.
 #[derive(Debug, clap::Subcommand)]
@@ -22,10 +22,18 @@ pub enum ExportCommand {
     /// One GMT gene-set file per organism (figures with at least --min-genes distinct
     /// Entrez genes), named and laid out like PFOCR's release GMTs.
     #[command(
-        after_help = "Examples:\n  pfocr-etl export gmt pfocr-parquet --out gmt/ --release 20240510\n  \
-pfocr-etl export gmt s3://bucket/pfocr --out gmt/ --organism 'Homo sapiens' --min-score 0.8\n\n\
-Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
-<figure title>%PFOCR_<RELEASE>%<figid> TAB https://pfocr.wikipathways.org/figures/<figid>.html TAB <Entrez id>..."
+        after_help = concat!(
+            "Examples:\n",
+            "  pfocr-etl export gmt pfocr-parquet --out gmt/ --release 20240510\n",
+            "  pfocr-etl export gmt s3://bucket/pfocr --out gmt/ \\\n",
+            "      --organism 'Homo sapiens' --min-score 0.8\n\n",
+            "Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n",
+            "  <figure title>%PFOCR_<RELEASE>%<figid>\n",
+            "  TAB https://pfocr.wikipathways.org/figures/<figid>.html\n",
+            "  TAB <Entrez id> TAB <Entrez id> ...\n\n",
+            "Exit status: 0 success, 2 usage or other error, 3 convert output unreadable,\n",
+            "4 output unwritable or Delta tables unreachable."
+        )
     )]
     Gmt {
         /// A `convert` output directory, or the root of `load`'s Delta tables (path or URI).
@@ -45,6 +53,8 @@ Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
         /// Only this organism (repeatable), e.g. --organism 'Homo sapiens'.
         #[arg(long = "organism", value_name = "NAME")]
         organisms: Vec<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -52,8 +62,13 @@ Writes <OUT>/pfocr-<RELEASE>-gmt-<Organism_name>.gmt; each line is\n\
     /// One JSON object per figure (its columns and nested genes, chemicals, diseases), in
     /// figid order.
     #[command(
-        after_help = "Examples:\n  pfocr-etl export jsonl pfocr-parquet --out figures.jsonl\n  \
-pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz"
+        after_help = concat!(
+            "Examples:\n",
+            "  pfocr-etl export jsonl pfocr-parquet --out figures.jsonl\n",
+            "  pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz\n\n",
+            "Exit status: 0 success, 2 usage or other error, 3 convert output unreadable,\n",
+            "4 output unwritable or Delta tables unreachable."
+        )
     )]
     Jsonl {
         /// A `convert` output directory, or the root of `load`'s Delta tables (path or URI).
@@ -61,14 +76,16 @@ pfocr-etl export jsonl /data/lake/pfocr --out - | gzip > figures.jsonl.gz"
         /// The file to write, or `-` for stdout.
         #[arg(long, short)]
         out: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
     },
 }
 
-/// Runs an export command.
-pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
+/// Runs an export command, printing its summary on stderr.
+pub fn run(command: ExportCommand) -> anyhow::Result<()> {
     match command {
         ExportCommand::Gmt {
             tables,
@@ -77,10 +94,11 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
             min_score,
             release,
             organisms,
+            storage,
             quiet,
         } => {
             let started = std::time::Instant::now();
-            let tables = Tables::open(&tables)?;
+            let tables = Tables::open_with(&tables, &storage.options())?;
             let opts = GmtOptions {
                 out,
                 min_genes,
@@ -117,11 +135,16 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
                     s.rows_without_organism
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
-        ExportCommand::Jsonl { tables, out, quiet } => {
+        ExportCommand::Jsonl {
+            tables,
+            out,
+            storage,
+            quiet,
+        } => {
             let started = std::time::Instant::now();
-            let tables = Tables::open(&tables)?;
+            let tables = Tables::open_with(&tables, &storage.options())?;
             let s = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -144,7 +167,7 @@ pub fn run(command: ExportCommand) -> anyhow::Result<ExitCode> {
                     started.elapsed().as_secs_f64()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
     }
 }

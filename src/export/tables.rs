@@ -15,6 +15,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::file::reader::ChunkReader;
 
 use crate::error::{Error, Result};
+use crate::options::StorageOptions;
 use crate::schema::Table;
 
 /// Rows per decoded batch.
@@ -56,16 +57,21 @@ impl Tables {
     /// (`figures/_delta_log/`, ...), or an `s3://`, `gs://`, `az://` or `file://` URI of
     /// Delta tables.
     pub fn open(location: &str) -> Result<Tables> {
+        Self::open_with(location, &StorageOptions::default())
+    }
+
+    /// [`Tables::open`], with object store options for Delta tables (`--storage-option`).
+    pub fn open_with(location: &str, storage: &StorageOptions) -> Result<Tables> {
         let source = |reason: String| Error::Source {
             path: PathBuf::from(location),
             reason,
         };
         if location.contains("://") {
-            return open_delta_uri(location);
+            return open_delta_uri(location, storage);
         }
         let root = Path::new(location);
         if root.join("figures").join("_delta_log").is_dir() {
-            return open_delta_dir(root);
+            return open_delta_dir(root, storage);
         }
         if !root.join("figures").is_dir() {
             return Err(source(
@@ -221,14 +227,14 @@ impl Iterator for Scan<'_> {
 }
 
 #[cfg(feature = "delta")]
-fn open_delta_uri(location: &str) -> Result<Tables> {
+fn open_delta_uri(location: &str, storage: &StorageOptions) -> Result<Tables> {
     crate::delta::register_object_stores();
     let root = crate::delta::root_url(location, false)?;
-    open_delta(location, root)
+    open_delta(location, root, storage)
 }
 
 #[cfg(feature = "delta")]
-fn open_delta_dir(root: &Path) -> Result<Tables> {
+fn open_delta_dir(root: &Path, storage: &StorageOptions) -> Result<Tables> {
     let abs = std::fs::canonicalize(root).map_err(|source| Error::SourceIo {
         path: root.to_path_buf(),
         source,
@@ -237,18 +243,18 @@ fn open_delta_dir(root: &Path) -> Result<Tables> {
         path: root.to_path_buf(),
         reason: "not an absolute local path".into(),
     })?;
-    open_delta(&root.display().to_string(), url)
+    open_delta(&root.display().to_string(), url, storage)
 }
 
 #[cfg(not(feature = "delta"))]
-fn open_delta_uri(location: &str) -> Result<Tables> {
+fn open_delta_uri(location: &str, _storage: &StorageOptions) -> Result<Tables> {
     Err(Error::Options(format!(
         "{location}: reading Delta tables needs the `delta` feature of pfocr-etl"
     )))
 }
 
 #[cfg(not(feature = "delta"))]
-fn open_delta_dir(root: &Path) -> Result<Tables> {
+fn open_delta_dir(root: &Path, _storage: &StorageOptions) -> Result<Tables> {
     Err(Error::Options(format!(
         "{}: reading Delta tables needs the `delta` feature of pfocr-etl",
         root.display()
@@ -257,7 +263,7 @@ fn open_delta_dir(root: &Path) -> Result<Tables> {
 
 /// Lists the live files of each table under `root` from its latest snapshot.
 #[cfg(feature = "delta")]
-fn open_delta(location: &str, root: url::Url) -> Result<Tables> {
+fn open_delta(location: &str, root: url::Url, storage: &StorageOptions) -> Result<Tables> {
     use deltalake::DeltaTable;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -276,7 +282,7 @@ fn open_delta(location: &str, root: url::Url) -> Result<Tables> {
         let delta = runtime
             .block_on(DeltaTable::try_from_url_with_storage_options(
                 url.clone(),
-                Default::default(),
+                (**storage).clone(),
             ))
             .map_err(|e| err(table.name(), e))?;
         if delta.version().is_none() {
