@@ -156,6 +156,11 @@ pub struct LoadArgs {
     #[arg(long)]
     #[serde(default)]
     pub dry_run: bool,
+    /// Read and hash every corpus file instead of trusting the size and mtime of files the
+    /// last load saw (catches a change that kept a file's size and set its mtime back).
+    #[arg(long)]
+    #[serde(default)]
+    pub verify: bool,
     /// Write the machine-readable summary (JSON) to FILE, or to stdout with `-`.
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
@@ -285,6 +290,7 @@ fn run_load(mut opts: ConvertOptions, args: LoadArgs, quiet: bool) -> anyhow::Re
         shard,
         full_refresh: args.full_refresh,
         dry_run: args.dry_run,
+        verify: args.verify,
         storage: Default::default(),
     })?;
     if !quiet {

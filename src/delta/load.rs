@@ -1,7 +1,7 @@
 //! Load orchestration: scan the corpus, compare it with the load state, decode what
 //! changed, and commit each table once (the state table last).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,19 +27,20 @@ use crate::write::{TableWriter, TableWriters};
 /// Loads the corpus at `opts.convert.input` into the Delta tables at `opts.table`.
 pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     let started = Instant::now();
+    phase("start");
     register_object_stores();
     let mut corpus = discover(&opts.convert.input)?;
+    phase("discover");
     if !opts.shard.is_whole() {
         let keys = shard::figure_keys(&corpus, opts.convert.max_record_bytes);
         opts.shard.restrict(&mut corpus, &keys);
     }
-    let now = sources::scan(&corpus)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
-    let mut summary = runtime.block_on(run(opts, &mut corpus, &now))?;
+    let mut summary = runtime.block_on(run(opts, &mut corpus))?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -65,9 +66,10 @@ async fn open_targets(opts: &LoadOptions, root: &Url) -> Result<Vec<DeltaTarget>
     Ok(targets)
 }
 
-async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Result<LoadSummary> {
+async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     let root = root_url(&opts.table, !opts.dry_run)?;
     let mut targets = open_targets(opts, &root).await?;
+    phase("open tables");
     check_shard_layout(&targets, opts.shard)?;
 
     let app_id = opts.shard.app_id();
@@ -85,6 +87,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     // the state no longer describes them, so this load rebuilds everything.
     let cut_off = state_load < seen;
     let options = sources::options_fingerprint(&opts.convert);
+    let mut last_scan = None;
     let loaded = match state {
         Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
             let mut batches = Vec::new();
@@ -96,6 +99,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
                 batches.extend(state.read(&f.path).await?);
             }
             let mut rows = sources::rows_from_batches(&batches)?;
+            last_scan = sources::scan_started(&rows);
             // Loaded with other options (or by another version): what converted then may
             // not convert now, so everything is rebuilt.
             let same_options = sources::take_options(&mut rows).as_deref() == Some(&*options);
@@ -109,9 +113,18 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
     for t in &targets {
         outdated.push(t.schema_outdated()?);
     }
-    let upgrade =
-        outdated.iter().any(|o| *o) || loaded.as_ref().is_some_and(|b| !sources::schema_current(b));
+    // The state table's own columns (stamps added) need no rebuild: it is rewritten whole.
+    let upgrade = targets
+        .iter()
+        .zip(&outdated)
+        .any(|(t, o)| *o && t.name != SOURCES_TABLE)
+        || loaded.as_ref().is_some_and(|b| !sources::schema_current(b));
     let before = if upgrade { None } else { loaded };
+    phase("read state");
+    // The stamps of the last state spare reading the files that did not change.
+    let last_scan = last_scan.filter(|_| !opts.verify);
+    let now = &sources::scan(corpus, before.as_ref(), last_scan)?;
+    phase("scan");
     let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
     let mut summary = LoadSummary {
         table: opts.table.clone(),
@@ -119,6 +132,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         load: seen + 1,
         inputs: corpus.inputs() as u64,
         input_bytes: now.bytes,
+        hashed: now.hashed,
         dry_run: opts.dry_run,
         full: plan.full,
         schema_upgraded: upgrade,
@@ -158,6 +172,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         plan = sources::plan(corpus, &now.rows, None);
         decoded = decode(opts, corpus, &plan, &work.dir.join("full"))?;
     }
+    phase("decode");
     summary.full = plan.full;
     summary.decoded = plan.decode.len() as u64;
     summary.converted = plan.kept.len() as u64 + decoded.converted.len() as u64;
@@ -170,28 +185,58 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
 
     // Rows of these figids leave the data tables: records changed or gone, and every
     // record converted now (so a load cut off halfway and run again adds nothing twice).
+    // Only figids the last state shows converted can have rows (a load cut off after some
+    // commits was caught above, as `cut_off`): an append of new figids reads no file.
     let mut remove = std::mem::take(&mut plan.remove_figids);
-    remove.extend(decoded.converted.values().map(|(figid, _)| figid.clone()));
+    if let Some(before) = &before {
+        let present: HashSet<&str> = before
+            .values()
+            .filter(|r| r.kind == sources::KIND_FIGURE)
+            .filter_map(|r| r.figid.as_deref())
+            .collect();
+        remove.extend(
+            decoded
+                .converted
+                .values()
+                .map(|(figid, _)| figid)
+                .filter(|figid| present.contains(figid.as_str()))
+                .cloned(),
+        );
+    }
     let mut state_rows: BTreeMap<String, (String, bool)> = plan
         .kept
         .iter()
         .map(|k| (k.source_path.clone(), (k.figid.clone(), k.inline)))
         .collect();
     state_rows.extend(decoded.converted.clone());
-    let state_batch = sources::state_batch(&now.rows, &state_rows, &options, summary.load)?;
+    let state_batch = sources::state_batch(
+        &now.rows,
+        &state_rows,
+        &options,
+        summary.load,
+        now.started_ns,
+    )?;
     let state_file = work.dir.join("state.parquet");
     write_parquet(&state_file, &state_batch)?;
 
     debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
     let info = commit_info(&summary);
     let names = FileNames::new(opts.shard, summary.load);
+    // Every table but the rejects (always rebuilt whole) loses the rows of `remove`.
+    let replace_all: Vec<bool> = Table::ALL
+        .iter()
+        .map(|t| plan.full || *t == Table::Rejects)
+        .collect();
+    let data = &targets[..Table::ALL.len()];
+    let mut rewrites =
+        rewrite_without(data, &replace_all, opts, &remove, &names, &work.dir).await?;
+    phase("rewrite");
     for (i, table) in Table::ALL.iter().enumerate() {
         let target = &mut targets[i];
-        let replace_all = plan.full || *table == Table::Rejects;
-        let mut actions = if replace_all {
+        let mut actions = if replace_all[i] {
             remove_all(target, opts.shard)?
         } else {
-            rewrite_without(target, opts, &remove, &names, &work.dir).await?
+            std::mem::take(&mut rewrites[i])
         };
         if outdated[i] {
             actions.insert(0, target.schema_update()?);
@@ -209,6 +254,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         target
             .commit(actions, &app_id, summary.load, info.clone())
             .await?;
+        phase(table.name());
     }
     let state = targets.last_mut().expect("the state table");
     let mut actions = remove_all(state, opts.shard)?;
@@ -220,6 +266,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus, now: &sources::Scan) -> Re
         .await?;
     actions.push(Action::Add(add));
     state.commit(actions, &app_id, summary.load, info).await?;
+    phase("state");
 
     summary.committed = true;
     for t in &targets {
@@ -358,10 +405,6 @@ impl FileNames {
         }
     }
 
-    pub(super) fn peek(&self) -> u32 {
-        self.next.get()
-    }
-
     pub(super) fn next(&self) -> String {
         let n = self.next.get();
         self.next.set(n + 1);
@@ -386,4 +429,21 @@ fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     w.write(batch).map_err(perr)?;
     w.close().map_err(perr)?;
     Ok(())
+}
+
+/// With `PFOCR_ETL_TIMINGS` set, prints to stderr the seconds since the previous phase of a
+/// load as each ends: the profile behind the load figures of docs/performance.md. Quiet
+/// (one cached check) otherwise.
+fn phase(what: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static LAST: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    if !*ON.get_or_init(|| std::env::var_os("PFOCR_ETL_TIMINGS").is_some()) {
+        return;
+    }
+    let now = Instant::now();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(last) = *last {
+        eprintln!("timing {what:<16} {:8.3} s", (now - last).as_secs_f64());
+    }
+    *last = Some(now);
 }

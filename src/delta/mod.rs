@@ -47,6 +47,9 @@ pub struct LoadOptions {
     pub full_refresh: bool,
     /// Work out and report what the load would change, and write nothing.
     pub dry_run: bool,
+    /// Read and hash every corpus file, instead of trusting the size and times of the files
+    /// the last load saw (see [`sources`]).
+    pub verify: bool,
     /// Object store options (credentials, endpoint); the usual environment variables
     /// (`AWS_*`, `GOOGLE_*`, `AZURE_*`) are read as well.
     pub storage: HashMap<String, String>,

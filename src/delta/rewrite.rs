@@ -3,18 +3,22 @@
 //! those rows.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use deltalake::kernel::{Action, Remove};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use rayon::prelude::*;
 
 use super::load::FileNames;
-use super::store::{self, DeltaTarget};
+use super::store::{self, plain_strings, DeltaTarget};
 use super::{LoadOptions, Shard};
 use crate::error::{Error, Result};
 use crate::schema::Table;
-use crate::write::{writer_properties, TableWriter};
+use crate::write::{writer_properties, TableWriter, WriteOptions};
 
 /// Remove actions for every file of `target` this shard owns.
 pub(super) fn remove_all(target: &DeltaTarget, shard: Shard) -> Result<Vec<Action>> {
@@ -26,67 +30,153 @@ pub(super) fn remove_all(target: &DeltaTarget, shard: Shard) -> Result<Vec<Actio
         .collect())
 }
 
-/// Copy-on-write: for each owned file holding rows of a figid in `remove`, a Remove of it
-/// and an Add of a new file with its other rows.
+/// Copy-on-write, for each data table in `targets` not marked in `skip`: for each owned
+/// file holding rows of a figid in `remove`, a Remove of it and an Add of a new file with
+/// its other rows. The actions are returned per table, in `targets` order.
+///
+/// A file is read twice, streaming: its `figid` column first (most files of an append
+/// have no row to drop and are left alone), then, if rows go, every column, batch by
+/// batch through a filter into the new file, so memory stays at a batch and a row group
+/// whatever the file's size. Files are filtered in parallel (`--threads`); the results,
+/// and so the file names and bytes, come in a fixed order whatever the thread count.
 pub(super) async fn rewrite_without(
-    target: &DeltaTarget,
+    targets: &[DeltaTarget],
+    skip: &[bool],
     opts: &LoadOptions,
     remove: &HashSet<String>,
     names: &FileNames,
     work: &Path,
-) -> Result<Vec<Action>> {
-    let mut actions = Vec::new();
+) -> Result<Vec<Vec<Action>>> {
+    let mut actions = vec![Vec::new(); targets.len()];
     if remove.is_empty() {
         return Ok(actions);
     }
-    let table = Table::ALL
-        .into_iter()
-        .find(|t| t.name() == target.name)
-        .expect("a data table");
-    let figid = table.column("figid");
-    for file in target
-        .files()?
-        .into_iter()
-        .filter(|f| opts.shard.owns_file(&f.path))
-    {
-        let batches = target.read(&file.path).await?;
-        let mut kept = Vec::with_capacity(batches.len());
-        let mut dropped = 0;
-        for b in &batches {
-            let ids = b.column(figid).as_string::<i32>();
-            let mask: BooleanArray = ids
-                .iter()
-                .map(|id| Some(!id.is_some_and(|id| remove.contains(id))))
-                .collect();
-            let k = filter_record_batch(b, &mask).map_err(|source| Error::Arrow {
-                table: table.name(),
-                source,
-            })?;
-            dropped += b.num_rows() - k.num_rows();
-            kept.push(k);
-        }
-        if dropped == 0 {
+    let mut jobs = Vec::new();
+    for (index, target) in targets.iter().enumerate() {
+        if skip[index] {
             continue;
         }
-        actions.push(remove_action(&file.path));
-        let rows: usize = kept.iter().map(RecordBatch::num_rows).sum();
-        if rows > 0 {
-            let dir = work.join(format!("rewrite-{}", names.peek()));
-            let mut w = TableWriter::create(
-                &dir,
+        let table = Table::ALL
+            .into_iter()
+            .find(|t| t.name() == target.name)
+            .expect("a data table");
+        let owned = target
+            .files()?
+            .into_iter()
+            .filter(|f| opts.shard.owns_file(&f.path));
+        for (n, file) in owned.enumerate() {
+            let src = target
+                .local_copy(&file.path, &work.join(format!("get-{index}-{n}.parquet")))
+                .await?;
+            let out = work.join(format!("rewrite-{index}-{n}"));
+            jobs.push(Job {
+                index,
                 table,
-                writer_properties(table, rows as u64, &opts.convert.write)?,
-            )?;
-            for b in &kept {
-                w.write(b)?;
-            }
-            w.close()?;
-            let local = dir.join(table.name()).join("part-00000.parquet");
-            let add = target.upload(&local, &names.next(), rows as u64).await?;
-            actions.push(Action::Add(add));
+                path: file.path,
+                src,
+                out,
+            });
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.convert.threads)
+        .build()?;
+    let write = &opts.convert.write;
+    let filtered: Vec<Result<Option<(u64, PathBuf)>>> = tokio::task::block_in_place(|| {
+        pool.install(|| {
+            jobs.par_iter()
+                .map(|job| filter_file(job, remove, write))
+                .collect()
+        })
+    });
+    for (job, result) in jobs.iter().zip(filtered) {
+        let Some((rows, local)) = result? else {
+            continue;
+        };
+        actions[job.index].push(remove_action(&job.path));
+        if rows > 0 {
+            let add = targets[job.index]
+                .upload(&local, &names.next(), rows)
+                .await?;
+            actions[job.index].push(Action::Add(add));
         }
     }
     Ok(actions)
+}
+
+/// One file of a table that may lose rows.
+struct Job {
+    /// Its table's index in the targets.
+    index: usize,
+    table: Table,
+    /// Its path in the table.
+    path: String,
+    /// Where its bytes are read from (the file itself for a local table).
+    src: PathBuf,
+    /// The directory its rewritten copy goes to.
+    out: PathBuf,
+}
+
+/// Writes the rows of `job`'s file whose figid is not in `remove` to a new local file:
+/// `None` when no row goes (nothing to do), else the rows kept and the new file (not
+/// written when no row is kept).
+fn filter_file(
+    job: &Job,
+    remove: &HashSet<String>,
+    write: &WriteOptions,
+) -> Result<Option<(u64, PathBuf)>> {
+    let table = job.table;
+    let perr = |source| Error::Parquet {
+        path: job.src.clone(),
+        source,
+    };
+    let aerr = |source| Error::Arrow {
+        table: table.name(),
+        source,
+    };
+    let open = || -> Result<ParquetRecordBatchReaderBuilder<File>> {
+        let file = File::open(&job.src).map_err(|source| Error::Destination {
+            path: job.src.clone(),
+            source,
+        })?;
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(perr)
+    };
+    let keep = |batch: &RecordBatch, figid: usize| -> BooleanArray {
+        batch
+            .column(figid)
+            .as_string::<i32>()
+            .iter()
+            .map(|id| Some(!id.is_some_and(|id| remove.contains(id))))
+            .collect()
+    };
+    // Pass 1: the figid column alone says whether any row goes, and how many stay.
+    let builder = open()?;
+    let figid_root = builder.schema().index_of("figid").map_err(aerr)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [figid_root]);
+    let (mut total, mut kept) = (0u64, 0u64);
+    for batch in builder.with_projection(mask).build().map_err(perr)? {
+        let batch = plain_strings(batch.map_err(aerr)?).map_err(aerr)?;
+        let k = keep(&batch, 0);
+        total += batch.num_rows() as u64;
+        kept += k.true_count() as u64;
+    }
+    if kept == total {
+        return Ok(None);
+    }
+    let local = job.out.join(table.name()).join("part-00000.parquet");
+    if kept == 0 {
+        return Ok(Some((0, local)));
+    }
+    // Pass 2: every column, filtered batch by batch into the new file.
+    let mut w = TableWriter::create(&job.out, table, writer_properties(table, kept, write)?)?;
+    for batch in open()?.build().map_err(perr)? {
+        let batch = plain_strings(batch.map_err(aerr)?).map_err(aerr)?;
+        let figid = batch.schema().index_of("figid").map_err(aerr)?;
+        let k = keep(&batch, figid);
+        w.write(&filter_record_batch(&batch, &k).map_err(aerr)?)?;
+    }
+    w.close()?;
+    Ok(Some((kept, local)))
 }
 
 pub(super) fn remove_action(path: &str) -> Action {

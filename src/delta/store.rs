@@ -207,6 +207,41 @@ impl DeltaTarget {
             .collect()
     }
 
+    /// A local path holding the bytes of the table's file `path`: the file itself for a
+    /// local table, else a copy downloaded to `scratch` in [`UPLOAD_CHUNK`] ranges (so never
+    /// whole in memory).
+    pub async fn local_copy(&self, path: &str, scratch: &Path) -> Result<std::path::PathBuf> {
+        if let Ok(dir) = self.url.to_file_path() {
+            let local = dir.join(path);
+            if local.is_file() {
+                return Ok(local);
+            }
+        }
+        let location = StorePath::from(path);
+        let store_err = |source| Error::Store {
+            location: format!("{}{path}", self.url),
+            source,
+        };
+        let io_err = |source| Error::Destination {
+            path: scratch.to_path_buf(),
+            source,
+        };
+        let store = self.store();
+        let size = store.head(&location).await.map_err(store_err)?.size;
+        let mut out = std::fs::File::create(scratch).map_err(io_err)?;
+        let mut at = 0u64;
+        while at < size {
+            let end = (at + UPLOAD_CHUNK as u64).min(size);
+            let bytes = store
+                .get_range(&location, at..end)
+                .await
+                .map_err(store_err)?;
+            std::io::Write::write_all(&mut out, &bytes).map_err(io_err)?;
+            at = end;
+        }
+        Ok(scratch.to_path_buf())
+    }
+
     /// Uploads the local Parquet file `local` as `name` in the table and returns its Add
     /// action (not yet committed: until then readers do not see it).
     pub async fn upload(&self, local: &Path, name: &str, rows: u64) -> Result<Add> {

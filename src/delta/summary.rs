@@ -36,6 +36,9 @@ pub struct LoadSummary {
     /// Version of each table after the load (`null`: the table does not exist).
     pub versions: BTreeMap<String, Option<u64>>,
     pub input_bytes: u64,
+    /// Corpus files read and hashed by this load; the others kept the last load's hash by
+    /// their size and times (`--verify` reads them all).
+    pub hashed: u64,
     pub seconds: f64,
 }
 
