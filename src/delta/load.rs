@@ -184,9 +184,9 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     debug_assert_eq!(summary.inputs, summary.converted + summary.rejected);
 
     // Rows of these figids leave the data tables: records changed or gone, and every
-    // record converted now (so a load cut off halfway and run again adds nothing twice).
-    // Only figids the last state shows converted can have rows (a load cut off after some
-    // commits was caught above, as `cut_off`): an append of new figids reads no file.
+    // record converted now whose figid the last state shows converted (only those can have
+    // rows: a load cut off after some of its commits is caught above as `cut_off` and
+    // rebuilt). An append of new figids so reads and rewrites no existing file.
     let mut remove = std::mem::take(&mut plan.remove_figids);
     if let Some(before) = &before {
         let present: HashSet<&str> = before

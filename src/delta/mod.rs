@@ -48,7 +48,7 @@ pub struct LoadOptions {
     /// Work out and report what the load would change, and write nothing.
     pub dry_run: bool,
     /// Read and hash every corpus file, instead of trusting the size and times of the files
-    /// the last load saw (see [`sources`]).
+    /// the last load saw (the rule is in `delta/sources.rs`).
     pub verify: bool,
     /// Object store options (credentials, endpoint); the usual environment variables
     /// (`AWS_*`, `GOOGLE_*`, `AZURE_*`) are read as well.
