@@ -365,6 +365,11 @@ pub struct LoadSettings {
     #[arg(long)]
     #[serde(default)]
     pub dry_run: bool,
+    /// Read and hash every corpus file instead of trusting the size and times of files the
+    /// last load saw (catches a change that kept a file's size and set its mtime back).
+    #[arg(long)]
+    #[serde(default)]
+    pub verify: bool,
     /// Write the machine-readable summary (JSON) to FILE, or to stdout with `-`.
     #[arg(long, value_name = "FILE")]
     #[serde(default)]
@@ -406,6 +411,7 @@ impl crate::delta::LoadOptions {
             shard: load.shard,
             full_refresh: load.full_refresh,
             dry_run: load.dry_run,
+            verify: load.verify,
             storage: load.storage.options(),
         })
     }

@@ -921,3 +921,166 @@ fn a_load_brings_version_1_tables_to_version_2_by_itself() {
         .iter()
         .any(|r| r.contains("\"wpid\":\"WP-new\"")));
 }
+
+/// Sets the mtime of `file`, as `touch -d` would (its ctime becomes now, as always).
+fn set_mtime(file: &Path, when: std::time::SystemTime) {
+    fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+/// The contents of the live data files of every data table at `lake`, sorted: what must be
+/// byte-identical for the same history of loads (file names carry a time and the state
+/// table the scan times, so neither is compared).
+fn live_bytes(lake: &Path) -> Vec<Vec<u8>> {
+    let mut all: Vec<Vec<u8>> = TABLES
+        .iter()
+        .flat_map(|t| live_files(&lake.join(t), None))
+        .map(|f| fs::read(f).unwrap())
+        .collect();
+    all.sort();
+    all
+}
+
+/// Rewrites the live `_pfocr_sources` file(s) through `edit`, fixing the sizes in the log.
+fn edit_state(lake: &Path, edit: &dyn Fn(RecordBatch) -> RecordBatch) {
+    let dir = lake.join("_pfocr_sources");
+    let live = live_files(&dir, None);
+    for f in &live {
+        rewrite_parquet(f, edit);
+    }
+    for c in fs::read_dir(dir.join("_delta_log")).unwrap() {
+        let c = c.unwrap().path();
+        if c.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for line in fs::read_to_string(&c).unwrap().lines() {
+            let mut action: Value = serde_json::from_str(line).unwrap();
+            if let Some(add) = action.get_mut("add") {
+                let path = dir.join(add["path"].as_str().unwrap());
+                if live.contains(&path) {
+                    add["size"] = Value::from(fs::metadata(&path).unwrap().len());
+                }
+            }
+            lines.push(action.to_string());
+        }
+        fs::write(&c, lines.join("\n") + "\n").unwrap();
+    }
+}
+
+#[test]
+fn loads_trust_size_and_times_only_for_files_older_than_the_last_scan_and_verify_reads_all() {
+    use std::time::{Duration, SystemTime};
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    let extra = w.path().join("extra");
+    generate(&corpus, 40, 7);
+    generate(&extra, 400, 8);
+    let (lake, twin) = (w.path().join("lake"), w.path().join("twin"));
+    let slack = || std::thread::sleep(Duration::from_millis(2100));
+    let quiet = |s: &Value, hashed: u64| {
+        assert_eq!(s["committed"], false, "{s}");
+        assert_eq!(s["hashed"], hashed, "{s}");
+    };
+    // Every step loads `lake` (2 threads) and `twin` (1 thread): the same history gives
+    // byte-identical data files, and equals a full rebuild of the corpus as it is then.
+    let step = |args: &[&str]| -> Value {
+        let s = load(&corpus, &lake, &[&["-j", "2"], args].concat());
+        load(&corpus, &twin, &[&["-j", "1"], args].concat());
+        assert_eq!(live_bytes(&lake), live_bytes(&twin));
+        let rebuilt = w.path().join(format!("rebuilt-{}", s["load"]));
+        load(&corpus, &rebuilt, &[]);
+        assert_tables_equal(&lake, &rebuilt);
+        s
+    };
+
+    // Files older than the last scan by the slack (2 s): a load with nothing changed
+    // reads none of them.
+    slack();
+    let first = step(&[]);
+    // Every file read: the figure files and their TSVs.
+    assert!(
+        first["hashed"].as_u64() > first["inputs"].as_u64(),
+        "{first}"
+    );
+    slack();
+    quiet(&load(&corpus, &lake, &[]), 0);
+
+    // Touched (mtime only): read, found the same, nothing changed.
+    let figures = figure_files(&corpus);
+    set_mtime(&figures[5], SystemTime::now());
+    quiet(&load(&corpus, &lake, &[]), 1);
+    // An mtime not older than the last scan (here: in the future) is never trusted.
+    set_mtime(&figures[7], SystemTime::now() + Duration::from_secs(3600));
+
+    // Changed, added and deleted records: decoded; the tables equal a full rebuild.
+    mutate(&corpus, &extra);
+    slack();
+    let s = step(&[]);
+    assert_eq!(s["decoded"], 5, "{s}");
+    slack();
+    quiet(&load(&corpus, &lake, &[]), 1);
+
+    // A same-size change whose stamp the state still matches (as if the times were set
+    // back on a filesystem without ctime: the state is given the file's new ctime, and a
+    // last scan time after it): a plain load trusts the stamp and misses it; `--verify`
+    // reads every file and catches it.
+    let victim = &figures[6];
+    let rel = format!("_figures/{}", victim.file_name().unwrap().to_str().unwrap());
+    let text = fs::read_to_string(victim).unwrap();
+    let at = text.find("\nfigtitle: ").expect("a figtitle") + "\nfigtitle: ".len();
+    let c = if text[at..].starts_with('Z') {
+        "Y"
+    } else {
+        "Z"
+    };
+    let edited = format!("{}{c}{}", &text[..at], &text[at + 1..]);
+    assert_eq!(edited.len(), text.len());
+    let mtime = fs::metadata(victim).unwrap().modified().unwrap();
+    fs::write(victim, &edited).unwrap();
+    set_mtime(victim, mtime);
+    let ctime = {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(victim).unwrap();
+        m.ctime() * 1_000_000_000 + m.ctime_nsec()
+    };
+    for lake in [&lake, &twin] {
+        edit_state(lake, &|b: RecordBatch| {
+            let paths = b.column_by_name("source_path").unwrap().as_string::<i32>();
+            let mut cols = b.columns().to_vec();
+            // The victim's ctime, and the options row's scan time (its mtime_ns).
+            for (column, path, value) in [
+                ("ctime_ns", &*rel, ctime),
+                ("mtime_ns", "", ctime + 3_000_000_000),
+            ] {
+                let i = b.schema().index_of(column).unwrap();
+                let old = b.column(i).as_primitive::<arrow::datatypes::Int64Type>();
+                let new: arrow::array::Int64Array = (0..b.num_rows())
+                    .map(|r| {
+                        if paths.value(r) == path {
+                            Some(value)
+                        } else {
+                            arrow::array::Array::is_valid(old, r).then(|| old.value(r))
+                        }
+                    })
+                    .collect();
+                cols[i] = std::sync::Arc::new(new);
+            }
+            RecordBatch::try_new(b.schema(), cols).unwrap()
+        });
+    }
+    slack();
+    quiet(&load(&corpus, &lake, &[]), 1);
+    let s = step(&["--verify"]);
+    let files = ["_figures", "_data"]
+        .iter()
+        .map(|d| fs::read_dir(corpus.join(d)).unwrap().count() as u64)
+        .sum::<u64>();
+    assert_eq!(s["hashed"], files, "every file read: {s}");
+    assert_eq!(s["changed"], serde_json::json!([rel]), "{s}");
+    assert_eq!(s["decoded"], 1, "{s}");
+}

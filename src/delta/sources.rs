@@ -6,6 +6,15 @@
 //! every other converted record is kept as it is. Rows are replaced by figid, which makes
 //! re-applying a load that was cut off halfway harmless.
 //!
+//! Reading every file on each load would make a load with nothing changed cost a good part
+//! of a full one, so each row also keeps the file's [`Stamp`] (size, mtime, ctime), and the
+//! options row the time the load's scan started. A file whose stamp equals the last load's
+//! and whose mtime and ctime are older than that scan's start by more than
+//! [`STAMP_SLACK_NS`] keeps its last hash without being read; any other file is read and
+//! hashed (`--verify` reads every file). The slack covers timestamp granularity: a file
+//! written while (or just before) the last load scanned it has times not older than that
+//! scan's start minus the slack, so it is hashed, never trusted.
+//!
 //! The `_data` map files are state rows too: when one changes, every record is decoded
 //! again (any figure's `wpid` or `ndex` may change). One more row records the schema version
 //! the load wrote; a state without it (or with an older one) makes the next load rebuild the
@@ -69,6 +78,54 @@ pub const KIND_SCHEMA: &str = "schema";
 /// The `source_path` of the schema version row (no corpus path starts with `<`).
 pub const SCHEMA_ROW: &str = "<schema_version>";
 
+/// A file is trusted unchanged by its [`Stamp`] only when its times are older than the last
+/// scan's start by more than this: 2 s, the coarsest mtime granularity in common use (FAT),
+/// far above the coarse kernel clock that stamps files on ext4, XFS or APFS.
+pub const STAMP_SLACK_NS: i64 = 2_000_000_000;
+
+/// What `stat` says of a file: when all of it equals the last load's, and the file is old
+/// enough (see the module documentation), the bytes are taken as unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub size: i64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Status change time (ctime, which no tool can set back), nanoseconds since the Unix
+    /// epoch; 0 where the platform has none.
+    pub ctime_ns: i64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        let ns = |t: std::io::Result<std::time::SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64)
+        };
+        #[cfg(unix)]
+        let ctime_ns = {
+            use std::os::unix::fs::MetadataExt as _;
+            meta.ctime() * 1_000_000_000 + meta.ctime_nsec()
+        };
+        #[cfg(not(unix))]
+        let ctime_ns = 0;
+        Stamp {
+            size: meta.len() as i64,
+            mtime_ns: ns(meta.modified()),
+            ctime_ns,
+        }
+    }
+
+    /// True when this stamp is the last load's and the file was last touched well before
+    /// that load's scan started (`scanned_ns`), so its bytes are the ones that load hashed.
+    fn trusted(&self, before: Option<Stamp>, scanned_ns: Option<i64>) -> bool {
+        let (Some(before), Some(scanned)) = (before, scanned_ns) else {
+            return false;
+        };
+        *self == before && self.mtime_ns.max(self.ctime_ns) < scanned - STAMP_SLACK_NS
+    }
+}
+
 /// One file of the corpus as the last load saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRow {
@@ -82,6 +139,10 @@ pub struct SourceRow {
     pub inline: Option<bool>,
     /// The load that last wrote this row.
     pub load_version: i64,
+    /// The file's stamp when it was hashed (`None` for rows that are not files, and in a
+    /// state written before stamps were kept). The options row holds the scan's start time
+    /// in `mtime_ns` ([`scan_started`]).
+    pub stamp: Option<Stamp>,
 }
 
 /// The Arrow schema of `_pfocr_sources`.
@@ -93,6 +154,9 @@ pub fn schema() -> SchemaRef {
         Field::new("figid", DataType::Utf8, true),
         Field::new("inline", DataType::Boolean, true),
         Field::new("load_version", DataType::Int64, false),
+        Field::new("size", DataType::Int64, true),
+        Field::new("mtime_ns", DataType::Int64, true),
+        Field::new("ctime_ns", DataType::Int64, true),
     ]))
 }
 
@@ -100,12 +164,37 @@ pub fn schema() -> SchemaRef {
 pub struct Scan {
     /// Every owned file by path, with its kind, hash and (for TSVs) figid key.
     pub rows: BTreeMap<String, SourceRow>,
-    /// Bytes of the files hashed.
+    /// Bytes of the files (their sizes, whether read or not).
     pub bytes: u64,
+    /// Files read and hashed (the others kept the last load's hash by their stamp).
+    pub hashed: u64,
+    /// When the scan started, nanoseconds since the Unix epoch (kept in the state for the
+    /// next load's stamp check).
+    pub started_ns: i64,
 }
 
-/// Reads and hashes every owned file of `corpus`.
-pub fn scan(corpus: &Corpus) -> Result<Scan> {
+/// The time the last load's scan started, from its state (`None`: a state from before
+/// stamps were kept, whose stamps are then never trusted).
+pub fn scan_started(before: &BTreeMap<String, SourceRow>) -> Option<i64> {
+    before
+        .get(OPTIONS_PATH)
+        .filter(|r| r.kind == KIND_OPTIONS)
+        .and_then(|r| r.stamp)
+        .map(|s| s.mtime_ns)
+}
+
+/// Hashes every owned file of `corpus`, except the files that `before` (the last load's
+/// state, whose scan started at `scanned_ns`) shows unchanged by their [`Stamp`]; those
+/// keep their last hash unread. Without a state or a scan time (`--verify`) every file is
+/// read.
+pub fn scan(
+    corpus: &Corpus,
+    before: Option<&BTreeMap<String, SourceRow>>,
+    scanned_ns: Option<i64>,
+) -> Result<Scan> {
+    let started_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
     let mut jobs: Vec<(
         String,
         &'static str,
@@ -133,14 +222,32 @@ pub fn scan(corpus: &Corpus) -> Result<Scan> {
     for r in &corpus.rejects {
         jobs.push((r.source_path.clone(), KIND_LISTED, None, None));
     }
-    let hashed: Vec<(SourceRow, u64)> = jobs
+    let hashed: Vec<(SourceRow, u64, bool)> = jobs
         .into_par_iter()
         .map(|(rel, kind, path, figid)| {
-            let (hash, bytes) = match path.map(std::fs::read) {
-                Some(Ok(b)) => (format!("{:032x}", XxHash3_128::oneshot(&b)), b.len() as u64),
-                // Unreadable now: a value no content hashes to, so it counts as changed.
-                Some(Err(e)) => (format!("unreadable: {e}"), 0),
-                None => (String::new(), 0),
+            let last = before
+                .and_then(|b| b.get(&rel))
+                .filter(|b| b.kind == kind && scanned_ns.is_some());
+            let (hash, stamp, bytes, read) = match path {
+                None => (String::new(), None, 0, false),
+                Some(path) => match std::fs::metadata(&path).map(|m| Stamp::of(&m)) {
+                    Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp), scanned_ns) => {
+                        let hash = last.expect("trusted").content_hash.clone();
+                        (hash, Some(stamp), stamp.size as u64, false)
+                    }
+                    // Stamped before reading: a write after this keeps a newer stamp.
+                    stamp => match std::fs::read(&path) {
+                        Ok(b) => (
+                            format!("{:032x}", XxHash3_128::oneshot(&b)),
+                            stamp.ok(),
+                            b.len() as u64,
+                            true,
+                        ),
+                        // Unreadable now: a value no content hashes to, so it counts as
+                        // changed.
+                        Err(e) => (format!("unreadable: {e}"), None, 0, true),
+                    },
+                },
             };
             let row = SourceRow {
                 source_path: rel,
@@ -149,14 +256,16 @@ pub fn scan(corpus: &Corpus) -> Result<Scan> {
                 figid,
                 inline: None,
                 load_version: 0,
+                stamp,
             };
-            (row, bytes)
+            (row, bytes, read)
         })
         .collect();
-    let bytes = hashed.iter().map(|(_, b)| b).sum();
+    let bytes = hashed.iter().map(|(_, b, _)| b).sum();
+    let files_read = hashed.iter().filter(|(_, _, read)| *read).count() as u64;
     let mut rows: BTreeMap<String, SourceRow> = hashed
         .into_iter()
-        .map(|(r, _)| (r.source_path.clone(), r))
+        .map(|(r, _, _)| (r.source_path.clone(), r))
         .collect();
     rows.insert(
         SCHEMA_ROW.to_owned(),
@@ -167,9 +276,15 @@ pub fn scan(corpus: &Corpus) -> Result<Scan> {
             figid: None,
             inline: None,
             load_version: 0,
+            stamp: None,
         },
     );
-    Ok(Scan { rows, bytes })
+    Ok(Scan {
+        rows,
+        bytes,
+        hashed: files_read,
+        started_ns,
+    })
 }
 
 /// True when the last load's state was written at this build's schema version (a state
@@ -293,12 +408,14 @@ pub fn plan(
 
 /// The state rows of this load as one batch: `now`, with the figid and entity source of
 /// every converted figure taken from `converted` (source path → (figid, inline)).
-/// The first row is the options row ([`KIND_OPTIONS`]) holding `options`.
+/// The first row is the options row ([`KIND_OPTIONS`]) holding `options` and, in
+/// `mtime_ns`, `scan_started_ns` (when this load's scan started).
 pub fn state_batch(
     now: &BTreeMap<String, SourceRow>,
     converted: &BTreeMap<String, (String, bool)>,
     options: &str,
     load_version: i64,
+    scan_started_ns: i64,
 ) -> Result<RecordBatch> {
     let mut path = StringBuilder::new();
     let mut kind = StringBuilder::new();
@@ -306,7 +423,13 @@ pub fn state_batch(
     let mut figid = StringBuilder::new();
     let mut inline = BooleanBuilder::new();
     let mut version = Int64Builder::new();
+    let mut size = Int64Builder::new();
+    let mut mtime = Int64Builder::new();
+    let mut ctime = Int64Builder::new();
     path.append_value(OPTIONS_PATH);
+    size.append_null();
+    mtime.append_value(scan_started_ns);
+    ctime.append_null();
     kind.append_value(KIND_OPTIONS);
     hash.append_value(options);
     figid.append_null();
@@ -332,6 +455,9 @@ pub fn state_batch(
             inline.append_null();
         }
         version.append_value(load_version);
+        size.append_option(r.stamp.map(|s| s.size));
+        mtime.append_option(r.stamp.map(|s| s.mtime_ns));
+        ctime.append_option(r.stamp.map(|s| s.ctime_ns));
     }
     RecordBatch::try_new(
         schema(),
@@ -342,6 +468,9 @@ pub fn state_batch(
             Arc::new(figid.finish()),
             Arc::new(inline.finish()),
             Arc::new(version.finish()),
+            Arc::new(size.finish()),
+            Arc::new(mtime.finish()),
+            Arc::new(ctime.finish()),
         ],
     )
     .map_err(|source| Error::Arrow {
@@ -366,6 +495,17 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, Sou
         );
         let inline = col("inline")?.as_boolean();
         let version = col("load_version")?.as_primitive::<crate::arrow::datatypes::Int64Type>();
+        // A state written before stamps were kept has no stamp columns.
+        let int = |name: &str| {
+            b.column_by_name(name).map(|c| {
+                c.as_primitive::<crate::arrow::datatypes::Int64Type>()
+                    .clone()
+            })
+        };
+        let (size, mtime, ctime) = (int("size"), int("mtime_ns"), int("ctime_ns"));
+        let at = |c: &Option<crate::arrow::array::Int64Array>, i: usize| {
+            c.as_ref().filter(|c| c.is_valid(i)).map(|c| c.value(i))
+        };
         for i in 0..b.num_rows() {
             let row = SourceRow {
                 source_path: path.value(i).to_owned(),
@@ -374,6 +514,11 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, Sou
                 figid: figid.is_valid(i).then(|| figid.value(i).to_owned()),
                 inline: inline.is_valid(i).then(|| inline.value(i)),
                 load_version: version.value(i),
+                stamp: at(&mtime, i).map(|mtime_ns| Stamp {
+                    size: at(&size, i).unwrap_or(-1),
+                    mtime_ns,
+                    ctime_ns: at(&ctime, i).unwrap_or(-1),
+                }),
             };
             rows.insert(row.source_path.clone(), row);
         }
@@ -393,6 +538,7 @@ mod tests {
             figid: figid.map(Into::into),
             inline: Some(false),
             load_version: 1,
+            stamp: None,
         }
     }
 
@@ -520,6 +666,36 @@ mod tests {
     }
 
     #[test]
+    fn a_stamp_is_trusted_only_when_equal_and_older_than_the_last_scan_by_the_slack() {
+        let stamp = Stamp {
+            size: 10,
+            mtime_ns: 1_000,
+            ctime_ns: 2_000,
+        };
+        let scanned = 2_000 + STAMP_SLACK_NS + 1;
+        assert!(stamp.trusted(Some(stamp), Some(scanned)));
+        // Touched within the slack of the last scan's start (or after it): hashed.
+        assert!(!stamp.trusted(Some(stamp), Some(scanned - 1)));
+        assert!(!stamp.trusted(Some(stamp), Some(0)));
+        // Any difference, no last stamp, or no last scan time: hashed.
+        for other in [
+            Stamp { size: 11, ..stamp },
+            Stamp {
+                mtime_ns: 999,
+                ..stamp
+            },
+            Stamp {
+                ctime_ns: 1_999,
+                ..stamp
+            },
+        ] {
+            assert!(!stamp.trusted(Some(other), Some(scanned)));
+        }
+        assert!(!stamp.trusted(None, Some(scanned)));
+        assert!(!stamp.trusted(Some(stamp), None));
+    }
+
+    #[test]
     fn a_state_without_the_schema_row_is_not_current() {
         let mut before = map(vec![row("_figures/a.md", KIND_FIGURE, "1", Some("a"))]);
         assert!(!schema_current(&before));
@@ -539,8 +715,9 @@ mod tests {
             row("_data/a-genes.tsv", KIND_TABLE, "t", Some("a")),
         ]);
         let converted = BTreeMap::from([("_figures/a.md".to_owned(), ("a".to_owned(), true))]);
-        let b = state_batch(&now, &converted, "opts-1", 7).unwrap();
+        let b = state_batch(&now, &converted, "opts-1", 7, 42).unwrap();
         let mut back = rows_from_batches(&[b]).unwrap();
+        assert_eq!(scan_started(&back), Some(42));
         assert_eq!(take_options(&mut back).as_deref(), Some("opts-1"));
         assert_eq!(take_options(&mut back), None);
         assert_eq!(back.len(), 3);

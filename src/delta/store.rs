@@ -207,6 +207,41 @@ impl DeltaTarget {
             .collect()
     }
 
+    /// A local path holding the bytes of the table's file `path`: the file itself for a
+    /// local table, else a copy downloaded to `scratch` in [`UPLOAD_CHUNK`] ranges (so never
+    /// whole in memory).
+    pub async fn local_copy(&self, path: &str, scratch: &Path) -> Result<std::path::PathBuf> {
+        if let Ok(dir) = self.url.to_file_path() {
+            let local = dir.join(path);
+            if local.is_file() {
+                return Ok(local);
+            }
+        }
+        let location = StorePath::from(path);
+        let store_err = |source| Error::Store {
+            location: format!("{}{path}", self.url),
+            source,
+        };
+        let io_err = |source| Error::Destination {
+            path: scratch.to_path_buf(),
+            source,
+        };
+        let store = self.store();
+        let size = store.head(&location).await.map_err(store_err)?.size;
+        let mut out = std::fs::File::create(scratch).map_err(io_err)?;
+        let mut at = 0u64;
+        while at < size {
+            let end = (at + UPLOAD_CHUNK as u64).min(size);
+            let bytes = store
+                .get_range(&location, at..end)
+                .await
+                .map_err(store_err)?;
+            std::io::Write::write_all(&mut out, &bytes).map_err(io_err)?;
+            at = end;
+        }
+        Ok(scratch.to_path_buf())
+    }
+
     /// Uploads the local Parquet file `local` as `name` in the table and returns its Add
     /// action (not yet committed: until then readers do not see it).
     pub async fn upload(&self, local: &Path, name: &str, rows: u64) -> Result<Add> {
@@ -306,16 +341,56 @@ impl DeltaTarget {
                 }
             }
         }
-        let snapshot = self
-            .table
-            .snapshot()
-            .map_err(|source| delta_error(self.name, source))?;
         let operation = DeltaOperation::Write {
             mode: SaveMode::Append,
             partition_by: None,
             predicate: None,
         };
-        let done = CommitBuilder::from(props(COMMIT_RETRIES))
+        let conflict = match self
+            .commit_retried(props(COMMIT_RETRIES), actions, operation)
+            .await?
+        {
+            Ok(version) => {
+                self.checkpoint_if_due(version).await?;
+                return Ok(version);
+            }
+            Err(conflict) => conflict,
+        };
+        // delta-rs checks removed files before app ids: a rival load that removed the same
+        // files shows as a delete conflict. Either way it is ours if the table now holds a
+        // later load of this app id than we read.
+        let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
+            || (self.reload_existing().await? && self.rival_committed(app_id, read_load).await?);
+        let replaced = matches!(
+            conflict,
+            CommitConflictError::ConcurrentDeleteRead | CommitConflictError::ConcurrentDeleteDelete
+        );
+        Err(if rival {
+            self.concurrent()
+        } else if replaced {
+            // A `maintain` compaction replaced files this load rewrites.
+            Error::ConcurrentMaintenance {
+                table: self.name.to_owned(),
+            }
+        } else {
+            delta_error(self.name, TransactionError::CommitConflict(conflict).into())
+        })
+    }
+
+    /// Commits `actions` as one version on top of the table as last read, retried past
+    /// writers whose commits do not conflict, then reloads the table. A commit conflict is
+    /// handed back (`Ok(Err(..))`): what it means depends on the caller's operation.
+    async fn commit_retried(
+        &mut self,
+        props: CommitProperties,
+        actions: Vec<Action>,
+        operation: DeltaOperation,
+    ) -> Result<std::result::Result<u64, CommitConflictError>> {
+        let snapshot = self
+            .table
+            .snapshot()
+            .map_err(|source| delta_error(self.name, source))?;
+        let done = CommitBuilder::from(props)
             .with_actions(actions)
             .build(Some(snapshot), self.table.log_store(), operation)
             .await;
@@ -323,37 +398,14 @@ impl DeltaTarget {
             Ok(done) => done.version(),
             Err(DeltaTableError::Transaction {
                 source: TransactionError::CommitConflict(conflict),
-            }) => {
-                // delta-rs checks removed files before app ids: a rival load that removed
-                // the same files shows as a delete conflict. Either way it is ours if the
-                // table now holds a later load of this app id than we read.
-                let rival = matches!(conflict, CommitConflictError::ConcurrentTransaction)
-                    || (self.reload_existing().await?
-                        && self.rival_committed(app_id, read_load).await?);
-                let replaced = matches!(
-                    conflict,
-                    CommitConflictError::ConcurrentDeleteRead
-                        | CommitConflictError::ConcurrentDeleteDelete
-                );
-                return Err(if rival {
-                    self.concurrent()
-                } else if replaced {
-                    // A `maintain` compaction replaced files this load rewrites.
-                    Error::ConcurrentMaintenance {
-                        table: self.name.to_owned(),
-                    }
-                } else {
-                    delta_error(self.name, TransactionError::CommitConflict(conflict).into())
-                });
-            }
+            }) => return Ok(Err(conflict)),
             Err(source) => return Err(delta_error(self.name, source)),
         };
         self.table
             .update_state()
             .await
             .map_err(|source| delta_error(self.name, source))?;
-        self.checkpoint_if_due(version).await?;
-        Ok(version)
+        Ok(Ok(version))
     }
 
     /// Writes a checkpoint at `version` when it is due ([`CHECKPOINT_INTERVAL`]) and the
@@ -407,35 +459,17 @@ impl DeltaTarget {
         actions: Vec<Action>,
         target_size: u64,
     ) -> Result<u64> {
-        let snapshot = self
-            .table
-            .snapshot()
-            .map_err(|source| delta_error(self.name, source))?;
         let operation = DeltaOperation::Optimize {
             predicate: None,
             target_size: target_size as i64,
         };
-        let done =
-            CommitBuilder::from(CommitProperties::default().with_max_retries(COMMIT_RETRIES))
-                .with_actions(actions)
-                .build(Some(snapshot), self.table.log_store(), operation)
-                .await;
-        let version = match done {
-            Ok(done) => done.version(),
-            Err(DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_),
-            }) => {
-                return Err(Error::ConcurrentMaintenance {
-                    table: self.name.to_owned(),
-                })
-            }
-            Err(source) => return Err(delta_error(self.name, source)),
-        };
-        self.table
-            .update_state()
-            .await
-            .map_err(|source| delta_error(self.name, source))?;
-        Ok(version)
+        let props = CommitProperties::default().with_max_retries(COMMIT_RETRIES);
+        match self.commit_retried(props, actions, operation).await? {
+            Ok(version) => Ok(version),
+            Err(_) => Err(Error::ConcurrentMaintenance {
+                table: self.name.to_owned(),
+            }),
+        }
     }
 
     /// True when the table (as last loaded) holds a later load of `app_id` than `read_load`.
@@ -476,7 +510,7 @@ pub(super) fn now_millis() -> i64 {
 /// `batch` with large and view strings (and lists of them) cast to the plain `Utf8` this tool
 /// writes: a table rewritten by another Delta writer (Python `deltalake` from Polars, say)
 /// may hold them, and every reader here takes `Utf8`.
-fn plain_strings(
+pub(super) fn plain_strings(
     batch: RecordBatch,
 ) -> std::result::Result<RecordBatch, crate::arrow::error::ArrowError> {
     use crate::arrow::datatypes::{DataType, Field, Schema};

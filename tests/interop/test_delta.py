@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 from deltalake import DeltaTable
 
-from conftest import BUNDLED_SAMPLE, SHARED_SAMPLE, TABLES, run_convert
+from conftest import BUNDLED_SAMPLE, CHILD_TABLES, SHARED_SAMPLE, TABLES, run_convert
 from test_polars import POLARS_TYPES
 
 
@@ -169,6 +169,89 @@ def test_a_load_brings_version_1_tables_to_version_2(etl_bin, corpus, tmp_path_f
             wpid_map.unlink()
         else:
             wpid_map.write_bytes(kept)
+
+
+def plain_title(text: str) -> bool:
+    """True when the front matter's figtitle is a one-line plain YAML scalar, which stays
+    valid with a word put in front of it (a quoted or folded one would not)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("figtitle: "):
+            value = line.removeprefix("figtitle: ")
+            follows = lines[i + 1] if i + 1 < len(lines) else ""
+            return (
+                value[:1].isalnum()
+                and ": " not in value
+                and " #" not in value
+                and not follows.startswith(" ")
+            )
+    return False
+
+
+def test_twelve_loads_leave_checkpoints_that_deltalake_and_polars_read(
+    etl_bin, corpus, tmp_path_factory, contract
+):
+    """Issue 16, item 2: after 12 loads every table has a Delta checkpoint (written every
+    10 commits), and both Python clients read each table from it plus the JSON commits
+    after it, with the rows `convert` writes for the corpus as it is after the last load."""
+    work = tmp_path_factory.mktemp("twelve")
+    copy = work / "corpus"
+    shutil.copytree(corpus, copy)
+    root = work / "pfocr"
+    summaries = []
+    for i in range(12):
+        if i == 1:
+            # Converted records with a title and rows in every child table: each later load
+            # changes one, so every data table gets a commit per load.
+            first = pl.read_delta(str(root / "figures")).filter(pl.col("figtitle").is_not_null())
+            for child in CHILD_TABLES:
+                ids = pl.read_delta(str(root / child))["figid"].unique()
+                first = first.filter(pl.col("figid").is_in(ids.implode()))
+            figures = [
+                f
+                for f in sorted(copy / p for p in first["source_path"].to_list())
+                if plain_title(f.read_text(encoding="utf-8"))
+            ]
+            assert figures, "a record with genes, chemicals, diseases and a plain title"
+        if i:
+            f = figures[i % len(figures)]
+            f.write_text(
+                f.read_text(encoding="utf-8").replace("figtitle: ", f"figtitle: Load{i} ", 1),
+                encoding="utf-8",
+            )
+        summaries.append(run_load(etl_bin, copy, str(root)))
+        assert summaries[-1]["committed"], summaries[-1]
+        assert summaries[-1]["rejected"] == summaries[0]["rejected"], summaries[-1]
+    out = work / "out"
+    proc = run_convert(etl_bin, copy, out)
+    assert proc.returncode == 0, proc.stderr
+    for table in (*TABLES, "_pfocr_sources"):
+        log = root / table / "_delta_log"
+        versions = sorted(int(p.stem) for p in log.glob("*.json"))
+        if table != "rejects":
+            # 12 commits (versions 0-11): a checkpoint at version 9.
+            assert versions[-1] == 11, (table, versions)
+        if versions[-1] < 9:
+            continue  # `rejects` commits only when its rows change: no checkpoint due yet
+        last = json.loads((log / "_last_checkpoint").read_text())
+        assert last["version"] >= 9, (table, last)
+        assert (log / f"{last['version']:020d}.checkpoint.parquet").is_file(), table
+        # A reader replays at most 10 JSON commits after the checkpoint.
+        assert len([v for v in versions if v > last["version"]]) <= 10, table
+    for table in TABLES:
+        uri = str(root / table)
+        want = [c.name for c in contract[table]]
+        parquet = pl.read_parquet(str(out / table / "*.parquet"))
+        arrow = DeltaTable(uri).to_pyarrow_table()
+        assert arrow.column_names == want, table
+        assert arrow.num_rows == parquet.height == summaries[-1]["rows"][table], table
+        polars = pl.read_delta(uri)
+        assert sorted_rows(polars) == sorted_rows(parquet), table
+        assert sorted_rows(pl.from_arrow(arrow)) == sorted_rows(parquet), table
+    titles = pl.read_delta(str(root / "figures")).filter(pl.col("figtitle").str.starts_with("Load11 "))
+    assert titles.height == 1
+    # The last change of each record (a later load prefixed its title again).
+    assert titles["source_path"].to_list() == [f"_figures/{figures[11 % len(figures)].name}"]
 
 
 # --- S3 (moto server on loopback) -------------------------------------------------------

@@ -1,0 +1,449 @@
+//! Load orchestration: scan the corpus, compare it with the load state, decode what
+//! changed, and commit each table once (the state table last).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::arrow::array::{AsArray, RecordBatch};
+use deltalake::kernel::Action;
+use parquet::arrow::ArrowWriter;
+use url::Url;
+
+use super::rewrite::{remove_all, rewrite_without};
+use super::store::DeltaTarget;
+use super::summary::commit_info;
+use super::{
+    now_nanos, register_object_stores, root_url, shard, sources, LoadOptions, LoadSummary, Scratch,
+    Shard, SOURCES_TABLE,
+};
+use crate::convert::{decode_corpus, Selection, Sink, TableSink};
+use crate::discover::{discover, Corpus};
+use crate::error::{Error, Result};
+use crate::schema::Table;
+use crate::write::{TableWriter, TableWriters};
+
+/// Loads the corpus at `opts.input` into the Delta tables at `opts.table`.
+pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
+    let started = Instant::now();
+    phase("start");
+    register_object_stores();
+    let mut corpus = discover(&opts.input)?;
+    phase("discover");
+    if !opts.shard.is_whole() {
+        let keys = shard::figure_keys(&corpus, opts.convert.max_record_bytes);
+        opts.shard.restrict(&mut corpus, &keys);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
+    let mut summary = runtime.block_on(run(opts, &mut corpus))?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Opens the tables of a load in [`Table::ALL`] order, the state table last. A dry run
+/// opens only the tables that exist (a local table directory is not created for it).
+async fn open_targets(opts: &LoadOptions, root: &Url) -> Result<Vec<DeltaTarget>> {
+    let mut targets = Vec::with_capacity(Table::ALL.len() + 1);
+    let all = Table::ALL
+        .iter()
+        .map(|t| (t.name(), t.schema()))
+        .chain([(SOURCES_TABLE, sources::schema())]);
+    for (name, schema) in all {
+        // Opening a local table creates its directory; a remote one creates nothing.
+        let missing_locally = root
+            .to_file_path()
+            .is_ok_and(|dir| !dir.join(name).is_dir());
+        if opts.dry_run && missing_locally {
+            continue;
+        }
+        targets.push(DeltaTarget::open(root, name, schema, &opts.storage).await?);
+    }
+    Ok(targets)
+}
+
+async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
+    let root = root_url(&opts.table, !opts.dry_run)?;
+    let mut targets = open_targets(opts, &root).await?;
+    phase("open tables");
+    check_shard_layout(&targets, opts.shard)?;
+
+    let app_id = opts.shard.app_id();
+    let mut seen = 0;
+    for t in &targets {
+        seen = seen.max(t.load_number(&app_id).await?);
+    }
+    let state = targets.iter().find(|t| t.name == SOURCES_TABLE);
+    let state_load = match state {
+        Some(s) => s.load_number(&app_id).await?,
+        None => 0,
+    };
+    // The state table is committed last: a data table with a later load number than the
+    // state means a load was cut off after some commits. Its tables are each whole, but
+    // the state no longer describes them, so this load rebuilds everything.
+    let cut_off = state_load < seen;
+    let options = sources::options_fingerprint(&opts.convert);
+    let mut last_scan = None;
+    let loaded = match state {
+        Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
+            let mut batches = Vec::new();
+            for f in state
+                .files()?
+                .iter()
+                .filter(|f| opts.shard.owns_file(&f.path))
+            {
+                batches.extend(state.read(&f.path).await?);
+            }
+            let mut rows = sources::rows_from_batches(&batches)?;
+            last_scan = sources::scan_started(&rows);
+            // Loaded with other options (or by another version): what converted then may
+            // not convert now, so everything is rebuilt.
+            let same_options = sources::take_options(&mut rows).as_deref() == Some(&*options);
+            same_options.then_some(rows)
+        }
+        _ => None,
+    };
+    // Tables written at an older schema version (or a state that says so): rebuild this
+    // shard's rows at the current one, and give each outdated table the current schema.
+    let mut outdated = Vec::new();
+    for t in &targets {
+        outdated.push(t.schema_outdated()?);
+    }
+    // The state table's own columns (stamps added) need no rebuild: it is rewritten whole.
+    let upgrade = targets
+        .iter()
+        .zip(&outdated)
+        .any(|(t, o)| *o && t.name != SOURCES_TABLE)
+        || loaded.as_ref().is_some_and(|b| !sources::schema_current(b));
+    let before = if upgrade { None } else { loaded };
+    phase("read state");
+    // The stamps of the last state spare reading the files that did not change.
+    let last_scan = last_scan.filter(|_| !opts.verify);
+    let now = &sources::scan(corpus, before.as_ref(), last_scan)?;
+    phase("scan");
+    let mut plan = sources::plan(corpus, &now.rows, before.as_ref());
+    let mut summary = LoadSummary {
+        table: opts.table.clone(),
+        shard: opts.shard.to_string(),
+        load: seen + 1,
+        inputs: corpus.inputs() as u64,
+        input_bytes: now.bytes,
+        hashed: now.hashed,
+        dry_run: opts.dry_run,
+        full: plan.full,
+        schema_upgraded: upgrade,
+        ..LoadSummary::default()
+    };
+    for name in Table::ALL.iter().map(|t| t.name()).chain([SOURCES_TABLE]) {
+        summary.versions.insert(name.to_owned(), None);
+        summary.rows.insert(name.to_owned(), 0);
+    }
+    for t in &targets {
+        summary.versions.insert(t.name.to_owned(), t.version());
+        summary
+            .rows
+            .insert(t.name.to_owned(), t.files()?.iter().map(|f| f.rows).sum());
+    }
+    if let (true, Some(before)) = (plan.unchanged, &before) {
+        // Nothing changed: the counts are the last load's.
+        summary.converted = before
+            .values()
+            .filter(|r| r.kind == sources::KIND_FIGURE && r.figid.is_some())
+            .count() as u64;
+        summary.rejected = summary.inputs.saturating_sub(summary.converted);
+    }
+    if plan.unchanged || opts.dry_run {
+        summary.added = std::mem::take(&mut plan.added);
+        summary.changed = std::mem::take(&mut plan.changed);
+        summary.deleted = std::mem::take(&mut plan.deleted);
+        summary.decoded = plan.decode.len() as u64;
+        return Ok(summary);
+    }
+
+    let work = Scratch::new()?;
+    let mut decoded = decode(opts, corpus, &plan, &work.dir.join("new"))?;
+    if !decoded.displaced.is_empty() && !plan.full {
+        // A new record sorting before a kept one takes its figid: only a full rebuild
+        // judges that as a full run would.
+        plan = sources::plan(corpus, &now.rows, None);
+        decoded = decode(opts, corpus, &plan, &work.dir.join("full"))?;
+    }
+    phase("decode");
+    summary.full = plan.full;
+    summary.decoded = plan.decode.len() as u64;
+    summary.converted = plan.kept.len() as u64 + decoded.converted.len() as u64;
+    summary.rejected = decoded.rejected;
+    summary.rejects_by_kind = decoded.rejects_by_kind.clone();
+    summary.added = std::mem::take(&mut plan.added);
+    summary.changed = std::mem::take(&mut plan.changed);
+    summary.deleted = std::mem::take(&mut plan.deleted);
+    debug_assert_eq!(summary.inputs, summary.converted + summary.rejected);
+
+    // Rows of these figids leave the data tables: records changed or gone, and every
+    // record converted now whose figid the last state shows converted (only those can have
+    // rows: a load cut off after some of its commits is caught above as `cut_off` and
+    // rebuilt). An append of new figids so reads and rewrites no existing file.
+    let mut remove = std::mem::take(&mut plan.remove_figids);
+    if let Some(before) = &before {
+        let present: HashSet<&str> = before
+            .values()
+            .filter(|r| r.kind == sources::KIND_FIGURE)
+            .filter_map(|r| r.figid.as_deref())
+            .collect();
+        remove.extend(
+            decoded
+                .converted
+                .values()
+                .map(|(figid, _)| figid)
+                .filter(|figid| present.contains(figid.as_str()))
+                .cloned(),
+        );
+    }
+    let mut state_rows: BTreeMap<String, (String, bool)> = plan
+        .kept
+        .iter()
+        .map(|k| (k.source_path.clone(), (k.figid.clone(), k.inline)))
+        .collect();
+    state_rows.extend(decoded.converted.clone());
+    let state_batch = sources::state_batch(
+        &now.rows,
+        &state_rows,
+        &options,
+        summary.load,
+        now.started_ns,
+    )?;
+    let state_file = work.dir.join("state.parquet");
+    write_parquet(&state_file, &state_batch)?;
+
+    debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
+    let info = commit_info(&summary);
+    let names = FileNames::new(opts.shard, summary.load);
+    // Every table but the rejects (always rebuilt whole) loses the rows of `remove`.
+    let replace_all: Vec<bool> = Table::ALL
+        .iter()
+        .map(|t| plan.full || *t == Table::Rejects)
+        .collect();
+    let data = &targets[..Table::ALL.len()];
+    let mut rewrites =
+        rewrite_without(data, &replace_all, opts, &remove, &names, &work.dir).await?;
+    phase("rewrite");
+    for (i, table) in Table::ALL.iter().enumerate() {
+        let target = &mut targets[i];
+        let mut actions = if replace_all[i] {
+            remove_all(target, opts.shard)?
+        } else {
+            std::mem::take(&mut rewrites[i])
+        };
+        if outdated[i] {
+            actions.insert(0, target.schema_update()?);
+        }
+        let (path, rows) = &decoded.files[i];
+        if *rows > 0 {
+            let add = target.upload(path, &names.next(), *rows).await?;
+            actions.push(Action::Add(add));
+        }
+        // A table with nothing to change gets no commit, but every table exists after a
+        // load (an empty one is created), so readers always find all five.
+        if actions.is_empty() && target.version().is_some() {
+            continue;
+        }
+        target
+            .commit(actions, &app_id, summary.load, info.clone())
+            .await?;
+        phase(table.name());
+    }
+    let state = targets.last_mut().expect("the state table");
+    let mut actions = remove_all(state, opts.shard)?;
+    if outdated[Table::ALL.len()] {
+        actions.insert(0, state.schema_update()?);
+    }
+    let add = state
+        .upload(&state_file, &names.next(), state_batch.num_rows() as u64)
+        .await?;
+    actions.push(Action::Add(add));
+    state.commit(actions, &app_id, summary.load, info).await?;
+    phase("state");
+
+    summary.committed = true;
+    for t in &targets {
+        summary.versions.insert(t.name.to_owned(), t.version());
+        summary
+            .rows
+            .insert(t.name.to_owned(), t.files()?.iter().map(|f| f.rows).sum());
+    }
+    Ok(summary)
+}
+
+/// Refuses a shard load on tables written with another shard count: the other layout's
+/// files would be owned by no shard and their rows kept forever.
+fn check_shard_layout(targets: &[DeltaTarget], shard: Shard) -> Result<()> {
+    if shard.is_whole() {
+        return Ok(());
+    }
+    for t in targets {
+        for f in t.files()? {
+            if Shard::count_of_file(&f.path) != Some(shard.count) {
+                return Err(Error::Options(format!(
+                    "--shard {shard}: the table {} holds {} from a load with another shard \
+                     count; load every shard with the same N, or rebuild the tables with one \
+                     unsharded `pfocr-etl load --full-refresh` first",
+                    t.name, f.path
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What decoding the planned records produced.
+struct Decoded {
+    /// Per table (in [`Table::ALL`] order): the local Parquet file and its row count.
+    files: Vec<(PathBuf, u64)>,
+    /// Converted records: source path → (figid, entities inline).
+    converted: BTreeMap<String, (String, bool)>,
+    rejected: u64,
+    rejects_by_kind: BTreeMap<String, u64>,
+    displaced: Vec<String>,
+}
+
+/// Collects the batches of a load into local Parquet files, noting each converted record.
+struct LoadSink {
+    writers: TableWriters,
+    converted: BTreeMap<String, (String, bool)>,
+}
+
+/// The figures table's writer in a load: also notes each converted record.
+struct NotingFigures<'a> {
+    writer: &'a mut TableWriter,
+    converted: &'a mut BTreeMap<String, (String, bool)>,
+}
+
+impl TableSink for NotingFigures<'_> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
+        let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
+        for i in 0..batch.num_rows() {
+            self.converted.insert(
+                path.value(i).to_owned(),
+                (figid.value(i).to_owned(), source.value(i) == "inline"),
+            );
+        }
+        self.writer.write(batch)
+    }
+}
+
+impl Sink for LoadSink {
+    fn tables(&mut self) -> Vec<Box<dyn TableSink + Send + '_>> {
+        let mut writers = self.writers.each_mut();
+        debug_assert_eq!(Table::ALL[0], Table::Figures);
+        let figures = NotingFigures {
+            writer: writers.next().expect("a figures table"),
+            converted: &mut self.converted,
+        };
+        std::iter::once(Box::new(figures) as Box<dyn TableSink + Send>)
+            .chain(writers.map(|w| Box::new(w) as Box<dyn TableSink + Send>))
+            .collect()
+    }
+}
+
+fn decode(
+    opts: &LoadOptions,
+    corpus: &mut Corpus,
+    plan: &sources::Plan,
+    dir: &Path,
+) -> Result<Decoded> {
+    let mut sink = LoadSink {
+        writers: TableWriters::create(dir, corpus.inputs() as u64, &opts.convert.write)?,
+        converted: BTreeMap::new(),
+    };
+    let selection = Selection::Subset {
+        figures: &plan.decode,
+        kept: &plan.kept,
+    };
+    let merged = decode_corpus(corpus, selection, &opts.convert, &mut sink)?;
+    let outputs = sink.writers.close()?;
+    let files = outputs
+        .into_iter()
+        .map(|(t, out)| (dir.join(t.name()).join("part-00000.parquet"), out.rows))
+        .collect();
+    let mut rejects_by_kind = BTreeMap::new();
+    for r in &merged.rejects {
+        *rejects_by_kind
+            .entry(r.kind.as_str().to_owned())
+            .or_default() += 1;
+    }
+    Ok(Decoded {
+        files,
+        converted: sink.converted,
+        rejected: merged.rejected,
+        rejects_by_kind,
+        displaced: merged.displaced,
+    })
+}
+
+/// Names of the files a load uploads: the shard tag (which shard owns the file), the load
+/// number, and the process and start time, so rival or retried loads never collide.
+pub(super) struct FileNames {
+    prefix: String,
+    next: std::cell::Cell<u32>,
+}
+
+impl FileNames {
+    pub(super) fn new(shard: Shard, load: i64) -> Self {
+        let nanos = now_nanos();
+        FileNames {
+            prefix: format!(
+                "part-{}-l{load:06}-{}-{nanos}",
+                shard.tag(),
+                std::process::id()
+            ),
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    pub(super) fn next(&self) -> String {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        format!("{}-{n:05}.parquet", self.prefix)
+    }
+}
+
+/// Writes one small batch (the state table) as a zstd Parquet file.
+fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let perr = |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::create(path).map_err(|source| Error::Destination {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .build();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(perr)?;
+    w.write(batch).map_err(perr)?;
+    w.close().map_err(perr)?;
+    Ok(())
+}
+
+/// With `PFOCR_ETL_TIMINGS` set, prints to stderr the seconds since the previous phase of a
+/// load as each ends: the profile behind the load figures of docs/performance.md. Quiet
+/// (one cached check) otherwise.
+fn phase(what: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static LAST: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    if !*ON.get_or_init(|| std::env::var_os("PFOCR_ETL_TIMINGS").is_some()) {
+        return;
+    }
+    let now = Instant::now();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(last) = *last {
+        eprintln!("timing {what:<16} {:8.3} s", (now - last).as_secs_f64());
+    }
+    *last = Some(now);
+}
