@@ -12,8 +12,8 @@
 #
 # Environment: PYTHON (interpreter to make the venv with, default python3),
 # CARGO_TARGET_DIR (respected, default <repo>/target), PFOCR_ETL_FEATURES (cargo features
-# to test, default `delta,dev`: the Delta Lake loads are tested too, and `dev` brings the
-# corpus generator that the Delta tests and the generator's own tests use).
+# to test, default `delta,dev,s3`: the Delta Lake loads are tested too, on local disk and on
+# an S3 server (moto), and `dev` brings the corpus generator the tests use).
 set -euo pipefail
 
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -64,7 +64,7 @@ fi
 # `pfocr-etl` binary (which the integration tests drive) with one feature set, and the interop
 # tests below use that same binary. A separate `cargo build --release` would build the
 # dependency tree a second time (dev-dependencies switch on other features).
-FEATURES="${PFOCR_ETL_FEATURES:-delta,dev}"
+FEATURES="${PFOCR_ETL_FEATURES:-delta,dev,s3}"
 step "cargo test --release --features $FEATURES"
 cargo test --release --features "$FEATURES"
 

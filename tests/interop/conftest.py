@@ -8,7 +8,7 @@ client a user would use. What the tests assert is the output contract
 (`../shared/SCHEMA.md`, schema version 2) and each corpus's `EXPECTED.json`.
 
 The binary is `$PFOCR_ETL_BIN` when set, else `<target>/release/pfocr-etl`, built with
-`cargo build --release --features delta,dev` (the features of `tests/run_all.sh`) when missing. Run everything with `tests/run_all.sh`.
+`cargo build --release --features delta,dev,s3` (the features of `tests/run_all.sh`) when missing. Run everything with `tests/run_all.sh`.
 """
 
 from __future__ import annotations
@@ -194,10 +194,10 @@ def _find_binary() -> Path:
         return path
     path = _target_dir() / "release" / "pfocr-etl"
     if not path.is_file():
-        print(f"\n[interop] {path} missing: running cargo build --release --features delta,dev", file=sys.stderr)
-        proc = subprocess.run(["cargo", "build", "--release", "--features", "delta,dev"], cwd=REPO)
+        print(f"\n[interop] {path} missing: running cargo build --release --features delta,dev,s3", file=sys.stderr)
+        proc = subprocess.run(["cargo", "build", "--release", "--features", "delta,dev,s3"], cwd=REPO)
         if proc.returncode != 0 or not path.is_file():
-            pytest.fail(f"cargo build --release --features delta,dev failed (exit {proc.returncode}); no {path}")
+            pytest.fail(f"cargo build --release --features delta,dev,s3 failed (exit {proc.returncode}); no {path}")
     return path
 
 
