@@ -25,9 +25,15 @@ TIME=(); [[ -x /usr/bin/time ]] && TIME=(/usr/bin/time -f %M -o "$WORK/rss")
 load() { echo 0 > "$WORK/rss"; "${TIME[@]}" "$BIN" load "$WORK/corpus" --table "$WORK/lake" --quiet -j "$THREADS" "$@"; }
 # Sum of the `add` sizes of every JSON commit in the lake (each commit is written once).
 added_bytes() {
-    [[ -d "$WORK/lake" ]] || { echo 0; return; }
-    find "$WORK/lake" -path '*/_delta_log/*.json' -print0 2>/dev/null | xargs -0r cat |
-        jq -r 'select(.add) | .add.size' | awk '{s += $1} END {print s + 0}'
+    python3 - "$WORK/lake" <<'PY'
+import json, pathlib, sys
+total = 0
+for commit in pathlib.Path(sys.argv[1]).glob("*/_delta_log/*.json"):
+    for line in commit.read_text().splitlines():
+        if line.strip():
+            total += json.loads(line).get("add", {}).get("size", 0)
+print(total)
+PY
 }
 # Runs one load; prints "seconds bytes_written peak_rss_mib".
 timed() {

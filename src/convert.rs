@@ -93,6 +93,7 @@ pub enum Selection<'a> {
     All,
     /// Only these (indices into `Corpus::figures`, ascending); `kept` are the records of an
     /// earlier load that stay as they are.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     Subset {
         figures: &'a [usize],
         kept: &'a [Kept],

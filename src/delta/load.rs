@@ -90,15 +90,16 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     let mut last_scan = None;
     let loaded = match state {
         Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
-            let mut batches = Vec::new();
-            for f in state
-                .files()?
-                .iter()
-                .filter(|f| opts.shard.owns_file(&f.path))
-            {
-                batches.extend(state.read(&f.path).await?);
+            // Batch by batch: the state of a large corpus is never held as Arrow whole.
+            let files = state.files()?;
+            let owned = files.iter().filter(|f| opts.shard.owns_file(&f.path));
+            let mut list = Vec::with_capacity(owned.clone().map(|f| f.rows as usize).sum());
+            for f in owned {
+                state
+                    .read_each(&f.path, |b| sources::add_rows(&mut list, &b))
+                    .await?;
             }
-            let mut rows = sources::rows_from_batches(&batches)?;
+            let mut rows = sources::rows_from(list);
             last_scan = sources::scan_started(&rows);
             // Loaded with other options (or by another version): what converted then may
             // not convert now, so everything is rebuilt.
@@ -152,7 +153,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
         // Nothing changed: the counts are the last load's.
         summary.converted = before
             .values()
-            .filter(|r| r.kind == sources::KIND_FIGURE && r.figid.is_some())
+            .filter(|r| r.kind == sources::Kind::Figure && r.figid.is_some())
             .count() as u64;
         summary.rejected = summary.inputs.saturating_sub(summary.converted);
     }
@@ -191,7 +192,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     if let Some(before) = &before {
         let present: HashSet<&str> = before
             .values()
-            .filter(|r| r.kind == sources::KIND_FIGURE)
+            .filter(|r| r.kind == sources::Kind::Figure)
             .filter_map(|r| r.figid.as_deref())
             .collect();
         remove.extend(
@@ -203,21 +204,25 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
                 .cloned(),
         );
     }
-    let mut state_rows: BTreeMap<String, (String, bool)> = plan
+    // Converted records by source path, borrowed: kept ones as the last state has them.
+    let mut state_rows: BTreeMap<&str, (&str, bool)> = plan
         .kept
         .iter()
-        .map(|k| (k.source_path.clone(), (k.figid.clone(), k.inline)))
+        .map(|k| (k.source_path.as_str(), (k.figid.as_str(), k.inline)))
         .collect();
-    state_rows.extend(decoded.converted.clone());
-    let state_batch = sources::state_batch(
-        &now.rows,
-        &state_rows,
-        &options,
-        summary.load,
-        now.started_ns,
-    )?;
+    state_rows.extend(
+        decoded
+            .converted
+            .iter()
+            .map(|(path, (figid, inline))| (path.as_str(), (figid.as_str(), *inline))),
+    );
+    let header = sources::StateHeader {
+        options: &options,
+        load_version: summary.load,
+        scan_started_ns: now.started_ns,
+    };
     let state_file = work.dir.join("state.parquet");
-    write_parquet(&state_file, &state_batch)?;
+    let state_written = write_state(&state_file, &now.rows, &state_rows, header)?;
 
     debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
     let info = commit_info(&summary);
@@ -262,7 +267,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
         actions.insert(0, state.schema_update()?);
     }
     let add = state
-        .upload(&state_file, &names.next(), state_batch.num_rows() as u64)
+        .upload(&state_file, &names.next(), state_written)
         .await?;
     actions.push(Action::Add(add));
     state.commit(actions, &app_id, summary.load, info).await?;
@@ -412,8 +417,14 @@ impl FileNames {
     }
 }
 
-/// Writes one small batch (the state table) as a zstd Parquet file.
-fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+/// Writes the state rows of this load as a zstd Parquet file, a batch at a time; returns
+/// the rows written.
+fn write_state(
+    path: &Path,
+    now: &sources::Rows,
+    converted: &BTreeMap<&str, (&str, bool)>,
+    header: sources::StateHeader<'_>,
+) -> Result<u64> {
     let perr = |source| Error::Parquet {
         path: path.to_path_buf(),
         source,
@@ -425,15 +436,19 @@ fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(perr)?;
-    w.write(batch).map_err(perr)?;
+    let mut w = ArrowWriter::try_new(file, sources::schema(), Some(props)).map_err(perr)?;
+    let mut rows = 0;
+    sources::state_batches(now, converted, header, sources::STATE_BATCH_ROWS, |b| {
+        rows += b.num_rows() as u64;
+        w.write(&b).map_err(perr)
+    })?;
     w.close().map_err(perr)?;
-    Ok(())
+    Ok(rows)
 }
 
 /// With `PFOCR_ETL_TIMINGS` set, prints to stderr the seconds since the previous phase of a
-/// load as each ends: the profile behind the load figures of docs/performance.md. Quiet
-/// (one cached check) otherwise.
+/// load as each ends, and the process's peak RSS so far (Linux): the profile behind the load
+/// figures of docs/performance.md. Quiet (one cached check) otherwise.
 fn phase(what: &str) {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     static LAST: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
@@ -443,7 +458,19 @@ fn phase(what: &str) {
     let now = Instant::now();
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(last) = *last {
-        eprintln!("timing {what:<16} {:8.3} s", (now - last).as_secs_f64());
+        let peak = peak_rss_mib().map_or(String::new(), |m| format!("  peak {m:6.1} MiB"));
+        eprintln!(
+            "timing {what:<16} {:8.3} s{peak}",
+            (now - last).as_secs_f64()
+        );
     }
     *last = Some(now);
+}
+
+/// The process's peak resident set so far (`VmHWM`), where `/proc` tells it.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

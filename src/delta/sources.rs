@@ -21,6 +21,7 @@
 //! shard's rows at the current version.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::arrow::array::{
@@ -30,24 +31,110 @@ use crate::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
 use twox_hash::XxHash3_128;
 
-use crate::discover::Corpus;
+use crate::discover::{Corpus, TableFile};
 use crate::error::{Error, Result};
 use crate::merge::Kept;
 
 /// The name of the state table beside the five output tables.
 pub const SOURCES_TABLE: &str = "_pfocr_sources";
 
-/// What a state row describes.
-pub const KIND_FIGURE: &str = "figure";
-/// A `_data` TSV indexed under the figid its name carries (`figid` holds that figid).
-pub const KIND_TABLE: &str = "table";
-/// An entry found while listing that is a reject by itself (unreadable, badly named TSV).
-pub const KIND_LISTED: &str = "listed";
-/// The one row that records what the load converted with ([`options_fingerprint`]), under
-/// the source path [`OPTIONS_PATH`].
-pub const KIND_OPTIONS: &str = "options";
+/// What a state row describes (the `kind` column), one byte in memory: a load holds two
+/// states of every corpus file at once (the last load's and the scan's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A figure file.
+    Figure,
+    /// A `_data` TSV indexed under the figid its name carries (`figid` holds that figid).
+    Table,
+    /// An entry found while listing that is a reject by itself (unreadable, badly named TSV).
+    Listed,
+    /// The one row that records what the load converted with ([`options_fingerprint`]),
+    /// under the source path [`OPTIONS_PATH`].
+    Options,
+    /// A `_data` map file (`wpid_map.tsv`, `ndex_map.tsv`).
+    Map,
+    /// The row that records the schema version the load wrote (its `content_hash`), under
+    /// [`SCHEMA_ROW`]: not a file.
+    Schema,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Figure,
+        Kind::Table,
+        Kind::Listed,
+        Kind::Options,
+        Kind::Map,
+        Kind::Schema,
+    ];
+
+    /// The value of the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Figure => "figure",
+            Kind::Table => "table",
+            Kind::Listed => "listed",
+            Kind::Options => "options",
+            Kind::Map => "map",
+            Kind::Schema => "schema",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// The source path of the options row: empty, which no corpus file has.
 pub const OPTIONS_PATH: &str = "";
+
+/// A state row's `content_hash`: a file's xxh3-128 as 16 bytes (not 32 hex characters on
+/// the heap), or the text the row holds instead (empty for listed entries, the options
+/// fingerprint, the schema version, why a file could not be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hash {
+    Xxh3([u8; 16]),
+    Text(Box<str>),
+}
+
+impl Hash {
+    fn of(bytes: &[u8]) -> Hash {
+        Hash::Xxh3(XxHash3_128::oneshot(bytes).to_be_bytes())
+    }
+}
+
+impl From<&str> for Hash {
+    /// The inverse of `Display`: 32 lowercase hex digits are a hash, anything else text.
+    fn from(s: &str) -> Hash {
+        let hex = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        match u128::from_str_radix(s, 16) {
+            Ok(v) if hex => Hash::Xxh3(v.to_be_bytes()),
+            _ => Hash::Text(s.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hash::Xxh3(b) => write!(f, "{:032x}", u128::from_be_bytes(*b)),
+            Hash::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// The state of every corpus file by source path. Built from a sorted list in one go
+/// ([`rows_from`]), whose B-tree nodes are full: inserting sorted keys one by one leaves
+/// them about half full, and a load holds two of these for every corpus file.
+pub type Rows = BTreeMap<String, SourceRow>;
+
+/// [`Rows`] from `(source path, row)` pairs; of equal paths the last one stays, as with
+/// inserting them in turn.
+pub fn rows_from(mut list: Vec<(String, SourceRow)>) -> Rows {
+    // Stable, so equal paths keep their order; nearly free on a list already sorted.
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    Rows::from_iter(list)
+}
 
 /// Everything besides the corpus that decides what a load converts: the tool and schema
 /// version and the options that change rows (`--max-record-bytes` makes files `too_large`).
@@ -64,17 +151,14 @@ pub fn options_fingerprint(opts: &crate::options::RunOptions) -> String {
 
 /// Takes the options row out of a state read back, returning its fingerprint (`None` for a
 /// state written before options were recorded).
-pub fn take_options(rows: &mut BTreeMap<String, SourceRow>) -> Option<String> {
+pub fn take_options(rows: &mut Rows) -> Option<String> {
     match rows.get(OPTIONS_PATH) {
-        Some(r) if r.kind == KIND_OPTIONS => rows.remove(OPTIONS_PATH).map(|r| r.content_hash),
+        Some(r) if r.kind == Kind::Options => rows
+            .remove(OPTIONS_PATH)
+            .map(|r| r.content_hash.to_string()),
         _ => None,
     }
 }
-/// A `_data` map file (`wpid_map.tsv`, `ndex_map.tsv`).
-pub const KIND_MAP: &str = "map";
-/// The row that records the schema version the load wrote (its `content_hash`), under
-/// [`SCHEMA_ROW`]: not a file.
-pub const KIND_SCHEMA: &str = "schema";
 /// The `source_path` of the schema version row (no corpus path starts with `<`).
 pub const SCHEMA_ROW: &str = "<schema_version>";
 
@@ -126,23 +210,33 @@ impl Stamp {
     }
 }
 
-/// One file of the corpus as the last load saw it.
+/// One file of the corpus as a load saw it (its source path is the key of [`Rows`]). The
+/// `load_version` column is not kept: a load writes its own number into every row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRow {
-    pub source_path: String,
-    pub kind: String,
-    /// xxh3-128 of the file's bytes, hex (empty for listed entries).
-    pub content_hash: String,
+    pub kind: Kind,
+    /// xxh3-128 of the file's bytes.
+    pub content_hash: Hash,
     /// Figure: the figid it converted to (NULL when rejected). Table: the figid in its name.
     pub figid: Option<String>,
     /// Figure: true when its entities came from inline lists.
     pub inline: Option<bool>,
-    /// The load that last wrote this row.
-    pub load_version: i64,
     /// The file's stamp when it was hashed (`None` for rows that are not files, and in a
     /// state written before stamps were kept). The options row holds the scan's start time
     /// in `mtime_ns` ([`scan_started`]).
     pub stamp: Option<Stamp>,
+}
+
+impl SourceRow {
+    fn new(kind: Kind, content_hash: Hash, figid: Option<String>, stamp: Option<Stamp>) -> Self {
+        SourceRow {
+            kind,
+            content_hash,
+            figid,
+            inline: None,
+            stamp,
+        }
+    }
 }
 
 /// The Arrow schema of `_pfocr_sources`.
@@ -163,7 +257,7 @@ pub fn schema() -> SchemaRef {
 /// The corpus now, as the hashing pass read it.
 pub struct Scan {
     /// Every owned file by path, with its kind, hash and (for TSVs) figid key.
-    pub rows: BTreeMap<String, SourceRow>,
+    pub rows: Rows,
     /// Bytes of the files (their sizes, whether read or not).
     pub bytes: u64,
     /// Files read and hashed (the others kept the last load's hash by their stamp).
@@ -175,10 +269,10 @@ pub struct Scan {
 
 /// The time the last load's scan started, from its state (`None`: a state from before
 /// stamps were kept, whose stamps are then never trusted).
-pub fn scan_started(before: &BTreeMap<String, SourceRow>) -> Option<i64> {
+pub fn scan_started(before: &Rows) -> Option<i64> {
     before
         .get(OPTIONS_PATH)
-        .filter(|r| r.kind == KIND_OPTIONS)
+        .filter(|r| r.kind == Kind::Options)
         .and_then(|r| r.stamp)
         .map(|s| s.mtime_ns)
 }
@@ -187,112 +281,119 @@ pub fn scan_started(before: &BTreeMap<String, SourceRow>) -> Option<i64> {
 /// state, whose scan started at `scanned_ns`) shows unchanged by their [`Stamp`]; those
 /// keep their last hash unread. Without a state or a scan time (`--verify`) every file is
 /// read.
-pub fn scan(
-    corpus: &Corpus,
-    before: Option<&BTreeMap<String, SourceRow>>,
-    scanned_ns: Option<i64>,
-) -> Result<Scan> {
+pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> Result<Scan> {
     let started_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
-    let mut jobs: Vec<(
-        String,
-        &'static str,
-        Option<std::path::PathBuf>,
-        Option<String>,
-    )> = Vec::new();
-    for f in corpus.figures.iter() {
-        jobs.push((
-            f.rel.to_owned(),
-            KIND_FIGURE,
-            Some(f.path(&corpus.root)),
-            None,
-        ));
-    }
-    for (figid, set) in corpus.tables.iter() {
-        for (_, file) in set.files(figid) {
-            let path = file.path(&corpus.root);
-            jobs.push((file.rel, KIND_TABLE, Some(path), Some(figid.to_owned())));
+    let figures = (0..corpus.figures.len()).map(Job::Figure);
+    let tables = corpus.tables.iter().flat_map(|(figid, set)| {
+        set.files(figid)
+            .map(move |(_, file)| Job::Table(figid, file))
+    });
+    let maps = corpus.maps.iter().flatten().map(Job::Map);
+    let listed = corpus.rejects.iter().map(|r| Job::Listed(&r.source_path));
+    let files = corpus.figures.len()
+        + corpus
+            .tables
+            .iter()
+            .map(|(figid, set)| set.files(figid).count())
+            .sum::<usize>()
+        + corpus.maps.iter().flatten().count()
+        + corpus.rejects.len();
+    let mut jobs = figures.chain(tables).chain(maps).chain(listed);
+    let mut list = Vec::with_capacity(files + 1);
+    let (mut bytes, mut hashed) = (0, 0);
+    // In chunks, so that no list of every file with its full path is held at once: only
+    // the rows themselves grow with the corpus.
+    loop {
+        let chunk: Vec<Job<'_>> = jobs.by_ref().take(SCAN_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let looked: Vec<(String, SourceRow, u64, bool)> = chunk
+            .into_par_iter()
+            .map(|job| job.look(corpus, before, scanned_ns))
+            .collect();
+        for (rel, row, size, read) in looked {
+            bytes += size;
+            hashed += u64::from(read);
+            list.push((rel, row));
         }
     }
-    for file in corpus.maps.iter().flatten() {
-        let path = file.path(&corpus.root);
-        jobs.push((file.rel.clone(), KIND_MAP, Some(path), None));
-    }
-    for r in &corpus.rejects {
-        jobs.push((r.source_path.clone(), KIND_LISTED, None, None));
-    }
-    let hashed: Vec<(SourceRow, u64, bool)> = jobs
-        .into_par_iter()
-        .map(|(rel, kind, path, figid)| {
-            let last = before
-                .and_then(|b| b.get(&rel))
-                .filter(|b| b.kind == kind && scanned_ns.is_some());
-            let (hash, stamp, bytes, read) = match path {
-                None => (String::new(), None, 0, false),
-                Some(path) => match std::fs::metadata(&path).map(|m| Stamp::of(&m)) {
-                    Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp), scanned_ns) => {
-                        let hash = last.expect("trusted").content_hash.clone();
-                        (hash, Some(stamp), stamp.size as u64, false)
-                    }
-                    // Stamped before reading: a write after this keeps a newer stamp.
-                    stamp => match std::fs::read(&path) {
-                        Ok(b) => (
-                            format!("{:032x}", XxHash3_128::oneshot(&b)),
-                            stamp.ok(),
-                            b.len() as u64,
-                            true,
-                        ),
-                        // Unreadable now: a value no content hashes to, so it counts as
-                        // changed.
-                        Err(e) => (format!("unreadable: {e}"), None, 0, true),
-                    },
-                },
-            };
-            let row = SourceRow {
-                source_path: rel,
-                kind: kind.to_owned(),
-                content_hash: hash,
-                figid,
-                inline: None,
-                load_version: 0,
-                stamp,
-            };
-            (row, bytes, read)
-        })
-        .collect();
-    let bytes = hashed.iter().map(|(_, b, _)| b).sum();
-    let files_read = hashed.iter().filter(|(_, _, read)| *read).count() as u64;
-    let mut rows: BTreeMap<String, SourceRow> = hashed
-        .into_iter()
-        .map(|(r, _, _)| (r.source_path.clone(), r))
-        .collect();
-    rows.insert(
-        SCHEMA_ROW.to_owned(),
-        SourceRow {
-            source_path: SCHEMA_ROW.to_owned(),
-            kind: KIND_SCHEMA.to_owned(),
-            content_hash: crate::SCHEMA_VERSION.to_string(),
-            figid: None,
-            inline: None,
-            load_version: 0,
-            stamp: None,
-        },
-    );
+    let schema = Hash::Text(crate::SCHEMA_VERSION.to_string().into());
+    let schema = SourceRow::new(Kind::Schema, schema, None, None);
+    list.push((SCHEMA_ROW.to_owned(), schema));
     Ok(Scan {
-        rows,
+        rows: rows_from(list),
         bytes,
-        hashed: files_read,
+        hashed,
         started_ns,
     })
 }
 
+/// Files looked at in parallel between two insertions into the scan's rows.
+const SCAN_CHUNK: usize = 8192;
+
+/// One entry of the corpus the scan looks at; its path is made while it is looked at.
+enum Job<'c> {
+    /// The figure file at this index of `corpus.figures`.
+    Figure(usize),
+    /// A TSV with the figid its name carries.
+    Table(&'c str, TableFile),
+    Map(&'c TableFile),
+    /// A reject of the listing, by source path: a row without a file.
+    Listed(&'c str),
+}
+
+impl Job<'_> {
+    /// The entry's source path, its row, its size, and whether it was read.
+    fn look(
+        self,
+        corpus: &Corpus,
+        before: Option<&Rows>,
+        scanned_ns: Option<i64>,
+    ) -> (String, SourceRow, u64, bool) {
+        let (rel, kind, path, figid) = match self {
+            Job::Figure(i) => {
+                let f = corpus.figures.at(i);
+                let path = f.path(&corpus.root);
+                (f.rel.to_owned(), Kind::Figure, path, None)
+            }
+            Job::Table(figid, file) => {
+                let path = file.path(&corpus.root);
+                (file.rel, Kind::Table, path, Some(figid.to_owned()))
+            }
+            Job::Map(file) => (file.rel.clone(), Kind::Map, file.path(&corpus.root), None),
+            Job::Listed(rel) => {
+                let row = SourceRow::new(Kind::Listed, Hash::Text("".into()), None, None);
+                return (rel.to_owned(), row, 0, false);
+            }
+        };
+        let last = before
+            .and_then(|b| b.get(&rel))
+            .filter(|b| b.kind == kind && scanned_ns.is_some());
+        let (hash, stamp, bytes, read) = match std::fs::metadata(&path).map(|m| Stamp::of(&m)) {
+            Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp), scanned_ns) => {
+                let hash = last.expect("trusted").content_hash.clone();
+                (hash, Some(stamp), stamp.size as u64, false)
+            }
+            // Stamped before reading: a write after this keeps a newer stamp.
+            stamp => match std::fs::read(&path) {
+                Ok(b) => (Hash::of(&b), stamp.ok(), b.len() as u64, true),
+                // Unreadable now: a value no content hashes to, so it counts as changed.
+                Err(e) => (Hash::Text(format!("unreadable: {e}").into()), None, 0, true),
+            },
+        };
+        (rel, SourceRow::new(kind, hash, figid, stamp), bytes, read)
+    }
+}
+
 /// True when the last load's state was written at this build's schema version (a state
 /// from before version 2 has no schema row).
-pub fn schema_current(before: &BTreeMap<String, SourceRow>) -> bool {
+pub fn schema_current(before: &Rows) -> bool {
     before
         .get(SCHEMA_ROW)
-        .is_some_and(|r| r.content_hash == crate::SCHEMA_VERSION.to_string())
+        .is_some_and(|r| r.content_hash.to_string() == crate::SCHEMA_VERSION.to_string())
 }
 
 /// What a load must do.
@@ -315,11 +416,7 @@ pub struct Plan {
 }
 
 /// Compares the corpus now with the last load's state (`None`: rebuild everything).
-pub fn plan(
-    corpus: &Corpus,
-    now: &BTreeMap<String, SourceRow>,
-    before: Option<&BTreeMap<String, SourceRow>>,
-) -> Plan {
+pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
     let Some(before) = before else {
         return Plan {
             decode: (0..corpus.figures.len()).collect(),
@@ -342,24 +439,24 @@ pub fn plan(
     // A path of the last load is gone as that kind when it is missing now or is now of
     // another kind: a figure or TSV that became unreadable (a symlink whose target was
     // removed) is a listed reject now, and its old rows must go as if it were deleted.
-    let gone = |path: &str, kind: &str| now.get(path).is_none_or(|r| r.kind != kind);
+    let gone = |path: &str, kind: Kind| now.get(path).is_none_or(|r| r.kind != kind);
     // A map file added, changed or removed: any record's wpid or ndex may differ.
     let maps_changed = now
         .iter()
-        .filter(|(_, r)| r.kind == KIND_MAP)
+        .filter(|(_, r)| r.kind == Kind::Map)
         .any(|(p, r)| !before.get(p).is_some_and(|b| same(r, b)))
         || before
             .iter()
-            .any(|(p, b)| b.kind == KIND_MAP && !now.contains_key(p));
+            .any(|(p, b)| b.kind == Kind::Map && !now.contains_key(p));
     // figid keys whose TSV set changed: a TSV added, changed or removed.
     let mut dirty_keys: HashSet<&str> = HashSet::new();
-    for (path, r) in now.iter().filter(|(_, r)| r.kind == KIND_TABLE) {
+    for (path, r) in now.iter().filter(|(_, r)| r.kind == Kind::Table) {
         if !before.get(path).is_some_and(|b| same(r, b)) {
             dirty_keys.extend(r.figid.as_deref());
         }
     }
-    for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_TABLE) {
-        if gone(path, KIND_TABLE) {
+    for (path, b) in before.iter().filter(|(_, b)| b.kind == Kind::Table) {
+        if gone(path, Kind::Table) {
             dirty_keys.extend(b.figid.as_deref());
         }
     }
@@ -391,8 +488,8 @@ pub fn plan(
             }
         }
     }
-    for (path, b) in before.iter().filter(|(_, b)| b.kind == KIND_FIGURE) {
-        if gone(path, KIND_FIGURE) {
+    for (path, b) in before.iter().filter(|(_, b)| b.kind == Kind::Figure) {
+        if gone(path, Kind::Figure) {
             // Still an input when it is listed now (a reject): changed, not deleted.
             if now.contains_key(path) {
                 plan.changed.push(path.clone());
@@ -406,140 +503,191 @@ pub fn plan(
     plan
 }
 
-/// The state rows of this load as one batch: `now`, with the figid and entity source of
-/// every converted figure taken from `converted` (source path → (figid, inline)).
-/// The first row is the options row ([`KIND_OPTIONS`]) holding `options` and, in
-/// `mtime_ns`, `scan_started_ns` (when this load's scan started).
-pub fn state_batch(
-    now: &BTreeMap<String, SourceRow>,
-    converted: &BTreeMap<String, (String, bool)>,
-    options: &str,
-    load_version: i64,
-    scan_started_ns: i64,
-) -> Result<RecordBatch> {
-    let mut path = StringBuilder::new();
-    let mut kind = StringBuilder::new();
-    let mut hash = StringBuilder::new();
-    let mut figid = StringBuilder::new();
-    let mut inline = BooleanBuilder::new();
-    let mut version = Int64Builder::new();
-    let mut size = Int64Builder::new();
-    let mut mtime = Int64Builder::new();
-    let mut ctime = Int64Builder::new();
-    path.append_value(OPTIONS_PATH);
-    size.append_null();
-    mtime.append_value(scan_started_ns);
-    ctime.append_null();
-    kind.append_value(KIND_OPTIONS);
-    hash.append_value(options);
-    figid.append_null();
-    inline.append_null();
-    version.append_value(load_version);
-    for r in now.values() {
-        path.append_value(&r.source_path);
-        kind.append_value(&r.kind);
-        hash.append_value(&r.content_hash);
-        if r.kind == KIND_FIGURE {
-            match converted.get(&r.source_path) {
-                Some((id, is_inline)) => {
-                    figid.append_value(id);
-                    inline.append_value(*is_inline);
-                }
-                None => {
-                    figid.append_null();
-                    inline.append_null();
-                }
-            }
-        } else {
-            figid.append_option(r.figid.as_deref());
-            inline.append_null();
+/// State rows a batch holds when a load writes its state: the state of a large corpus is
+/// never built whole in memory.
+pub const STATE_BATCH_ROWS: usize = 65_536;
+
+/// The state rows of this load, handed to `emit` in batches of at most `batch_rows` rows:
+/// `now`, with the figid and entity source of every converted figure taken from `converted`
+/// (source path → (figid, inline)). The first row is the options row ([`Kind::Options`])
+/// holding `options` and, in `mtime_ns`, `scan_started_ns` (when this load's scan started).
+pub fn state_batches(
+    now: &Rows,
+    converted: &BTreeMap<&str, (&str, bool)>,
+    header: StateHeader<'_>,
+    batch_rows: usize,
+    mut emit: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let mut batch = StateBatch::default();
+    batch.options_row(&header);
+    let mut text = String::new();
+    for (source_path, r) in now {
+        if batch.rows == batch_rows.max(1) {
+            emit(std::mem::take(&mut batch).finish()?)?;
         }
-        version.append_value(load_version);
-        size.append_option(r.stamp.map(|s| s.size));
-        mtime.append_option(r.stamp.map(|s| s.mtime_ns));
-        ctime.append_option(r.stamp.map(|s| s.ctime_ns));
+        let figure = match converted.get(source_path.as_str()) {
+            Some(&(id, is_inline)) if r.kind == Kind::Figure => (Some(id), Some(is_inline)),
+            _ if r.kind == Kind::Figure => (None, None),
+            _ => (r.figid.as_deref(), None),
+        };
+        text.clear();
+        write!(text, "{}", r.content_hash).expect("writing to a String");
+        batch.row(source_path, r, &text, figure, header.load_version);
     }
-    RecordBatch::try_new(
-        schema(),
-        vec![
-            Arc::new(path.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(hash.finish()),
-            Arc::new(figid.finish()),
-            Arc::new(inline.finish()),
-            Arc::new(version.finish()),
-            Arc::new(size.finish()),
-            Arc::new(mtime.finish()),
-            Arc::new(ctime.finish()),
-        ],
-    )
-    .map_err(|source| Error::Arrow {
-        table: SOURCES_TABLE,
-        source,
-    })
+    emit(batch.finish()?)
+}
+
+/// What the first row of a load's state records besides the files.
+#[derive(Debug, Clone, Copy)]
+pub struct StateHeader<'a> {
+    /// The options fingerprint ([`options_fingerprint`]).
+    pub options: &'a str,
+    pub load_version: i64,
+    /// When this load's scan started, nanoseconds since the Unix epoch.
+    pub scan_started_ns: i64,
+}
+
+/// The column builders of one batch of `_pfocr_sources`.
+#[derive(Default)]
+struct StateBatch {
+    rows: usize,
+    path: StringBuilder,
+    kind: StringBuilder,
+    hash: StringBuilder,
+    figid: StringBuilder,
+    inline: BooleanBuilder,
+    version: Int64Builder,
+    size: Int64Builder,
+    mtime: Int64Builder,
+    ctime: Int64Builder,
+}
+
+impl StateBatch {
+    fn options_row(&mut self, header: &StateHeader<'_>) {
+        self.rows += 1;
+        self.path.append_value(OPTIONS_PATH);
+        self.kind.append_value(Kind::Options.as_str());
+        self.hash.append_value(header.options);
+        self.figid.append_null();
+        self.inline.append_null();
+        self.version.append_value(header.load_version);
+        self.size.append_null();
+        self.mtime.append_value(header.scan_started_ns);
+        self.ctime.append_null();
+    }
+
+    fn row(
+        &mut self,
+        path: &str,
+        r: &SourceRow,
+        hash: &str,
+        (figid, inline): (Option<&str>, Option<bool>),
+        load_version: i64,
+    ) {
+        self.rows += 1;
+        self.path.append_value(path);
+        self.kind.append_value(r.kind.as_str());
+        self.hash.append_value(hash);
+        self.figid.append_option(figid);
+        self.inline.append_option(inline);
+        self.version.append_value(load_version);
+        self.size.append_option(r.stamp.map(|s| s.size));
+        self.mtime.append_option(r.stamp.map(|s| s.mtime_ns));
+        self.ctime.append_option(r.stamp.map(|s| s.ctime_ns));
+    }
+
+    fn finish(mut self) -> Result<RecordBatch> {
+        RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(self.path.finish()),
+                Arc::new(self.kind.finish()),
+                Arc::new(self.hash.finish()),
+                Arc::new(self.figid.finish()),
+                Arc::new(self.inline.finish()),
+                Arc::new(self.version.finish()),
+                Arc::new(self.size.finish()),
+                Arc::new(self.mtime.finish()),
+                Arc::new(self.ctime.finish()),
+            ],
+        )
+        .map_err(|source| Error::Arrow {
+            table: SOURCES_TABLE,
+            source,
+        })
+    }
 }
 
 /// Reads state rows back from batches of `_pfocr_sources`.
-pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<BTreeMap<String, SourceRow>> {
-    let mut rows = BTreeMap::new();
+#[cfg(test)]
+pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<Rows> {
+    let mut rows = Vec::new();
     for b in batches {
-        let col = |name: &str| {
-            b.column_by_name(name)
-                .ok_or_else(|| Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'")))
-        };
-        let (path, kind, hash, figid) = (
-            col("source_path")?.as_string::<i32>(),
-            col("kind")?.as_string::<i32>(),
-            col("content_hash")?.as_string::<i32>(),
-            col("figid")?.as_string::<i32>(),
-        );
-        let inline = col("inline")?.as_boolean();
-        let version = col("load_version")?.as_primitive::<crate::arrow::datatypes::Int64Type>();
-        // A state written before stamps were kept has no stamp columns.
-        let int = |name: &str| {
-            b.column_by_name(name).map(|c| {
-                c.as_primitive::<crate::arrow::datatypes::Int64Type>()
-                    .clone()
-            })
-        };
-        let (size, mtime, ctime) = (int("size"), int("mtime_ns"), int("ctime_ns"));
-        let at = |c: &Option<crate::arrow::array::Int64Array>, i: usize| {
-            c.as_ref().filter(|c| c.is_valid(i)).map(|c| c.value(i))
-        };
-        for i in 0..b.num_rows() {
-            let row = SourceRow {
-                source_path: path.value(i).to_owned(),
-                kind: kind.value(i).to_owned(),
-                content_hash: hash.value(i).to_owned(),
-                figid: figid.is_valid(i).then(|| figid.value(i).to_owned()),
-                inline: inline.is_valid(i).then(|| inline.value(i)),
-                load_version: version.value(i),
-                stamp: at(&mtime, i).map(|mtime_ns| Stamp {
-                    size: at(&size, i).unwrap_or(-1),
-                    mtime_ns,
-                    ctime_ns: at(&ctime, i).unwrap_or(-1),
-                }),
-            };
-            rows.insert(row.source_path.clone(), row);
-        }
+        add_rows(&mut rows, b)?;
     }
-    Ok(rows)
+    Ok(rows_from(rows))
+}
+
+/// Adds the state rows of one batch of `_pfocr_sources` to `rows` (for [`rows_from`]).
+pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<()> {
+    let col = |name: &str| {
+        b.column_by_name(name)
+            .ok_or_else(|| Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'")))
+    };
+    let (path, kind, hash, figid) = (
+        col("source_path")?.as_string::<i32>(),
+        col("kind")?.as_string::<i32>(),
+        col("content_hash")?.as_string::<i32>(),
+        col("figid")?.as_string::<i32>(),
+    );
+    let inline = col("inline")?.as_boolean();
+    // A state written before stamps were kept has no stamp columns.
+    let int = |name: &str| {
+        b.column_by_name(name).map(|c| {
+            c.as_primitive::<crate::arrow::datatypes::Int64Type>()
+                .clone()
+        })
+    };
+    let (size, mtime, ctime) = (int("size"), int("mtime_ns"), int("ctime_ns"));
+    let at = |c: &Option<crate::arrow::array::Int64Array>, i: usize| {
+        c.as_ref().filter(|c| c.is_valid(i)).map(|c| c.value(i))
+    };
+    for i in 0..b.num_rows() {
+        let kind = Kind::parse(kind.value(i)).ok_or_else(|| {
+            Error::Internal(format!(
+                "{SOURCES_TABLE} holds a row of kind '{}', which this version does not know",
+                kind.value(i)
+            ))
+        })?;
+        let row = SourceRow {
+            kind,
+            content_hash: Hash::from(hash.value(i)),
+            figid: figid.is_valid(i).then(|| figid.value(i).to_owned()),
+            inline: inline.is_valid(i).then(|| inline.value(i)),
+            stamp: at(&mtime, i).map(|mtime_ns| Stamp {
+                size: at(&size, i).unwrap_or(-1),
+                mtime_ns,
+                ctime_ns: at(&ctime, i).unwrap_or(-1),
+            }),
+        };
+        rows.push((path.value(i).to_owned(), row));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(path: &str, kind: &str, hash: &str, figid: Option<&str>) -> SourceRow {
-        SourceRow {
-            source_path: path.into(),
-            kind: kind.into(),
+    fn row(path: &str, kind: Kind, hash: &str, figid: Option<&str>) -> (String, SourceRow) {
+        let row = SourceRow {
+            kind,
             content_hash: hash.into(),
             figid: figid.map(Into::into),
             inline: Some(false),
-            load_version: 1,
             stamp: None,
-        }
+        };
+        (path.to_owned(), row)
     }
 
     fn corpus(paths: &[&str]) -> Corpus {
@@ -549,19 +697,17 @@ mod tests {
         }
     }
 
-    fn map(rows: Vec<SourceRow>) -> BTreeMap<String, SourceRow> {
-        rows.into_iter()
-            .map(|r| (r.source_path.clone(), r))
-            .collect()
+    fn map(rows: Vec<(String, SourceRow)>) -> Rows {
+        rows.into_iter().collect()
     }
 
     #[test]
     fn no_state_means_a_full_load_and_same_state_means_nothing_to_do() {
         let c = corpus(&["_figures/a.md"]);
-        let now = map(vec![row("_figures/a.md", KIND_FIGURE, "1", None)]);
+        let now = map(vec![row("_figures/a.md", Kind::Figure, "1", None)]);
         let p = plan(&c, &now, None);
         assert!(p.full && p.decode == [0]);
-        let before = map(vec![row("_figures/a.md", KIND_FIGURE, "1", Some("a"))]);
+        let before = map(vec![row("_figures/a.md", Kind::Figure, "1", Some("a"))]);
         assert!(plan(&c, &now, Some(&before)).unchanged);
     }
 
@@ -574,18 +720,18 @@ mod tests {
             "_figures/n.md",
         ]);
         let now = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", None),
-            row("_figures/b.md", KIND_FIGURE, "2-new", None),
-            row("_figures/c.md", KIND_FIGURE, "3", None),
-            row("_figures/n.md", KIND_FIGURE, "9", None),
-            row("_data/c-genes.tsv", KIND_TABLE, "t2", Some("c")),
+            row("_figures/a.md", Kind::Figure, "1", None),
+            row("_figures/b.md", Kind::Figure, "2-new", None),
+            row("_figures/c.md", Kind::Figure, "3", None),
+            row("_figures/n.md", Kind::Figure, "9", None),
+            row("_data/c-genes.tsv", Kind::Table, "t2", Some("c")),
         ]);
         let before = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
-            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
-            row("_figures/c.md", KIND_FIGURE, "3", Some("c")),
-            row("_figures/gone.md", KIND_FIGURE, "4", Some("g")),
-            row("_data/c-genes.tsv", KIND_TABLE, "t1", Some("c")),
+            row("_figures/a.md", Kind::Figure, "1", Some("a")),
+            row("_figures/b.md", Kind::Figure, "2", Some("b")),
+            row("_figures/c.md", Kind::Figure, "3", Some("c")),
+            row("_figures/gone.md", Kind::Figure, "4", Some("g")),
+            row("_data/c-genes.tsv", Kind::Table, "t1", Some("c")),
         ]);
         let p = plan(&c, &now, Some(&before));
         assert!(!p.unchanged && !p.full);
@@ -603,10 +749,10 @@ mod tests {
     #[test]
     fn a_rejected_record_is_decoded_again_but_not_counted_as_changed() {
         let c = corpus(&["_figures/a.md"]);
-        let now = map(vec![row("_figures/a.md", KIND_FIGURE, "1", None)]);
+        let now = map(vec![row("_figures/a.md", Kind::Figure, "1", None)]);
         let before = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", None),
-            row("_data/x-genes.tsv", KIND_TABLE, "t", Some("x")),
+            row("_figures/a.md", Kind::Figure, "1", None),
+            row("_data/x-genes.tsv", Kind::Table, "t", Some("x")),
         ]);
         let p = plan(&c, &now, Some(&before));
         assert_eq!(p.decode, [0]);
@@ -618,14 +764,14 @@ mod tests {
         // a.md and b's genes TSV are dangling symlinks now: listed rejects.
         let c = corpus(&["_figures/b.md"]);
         let now = map(vec![
-            row("_figures/a.md", KIND_LISTED, "", None),
-            row("_figures/b.md", KIND_FIGURE, "2", None),
-            row("_data/b-genes.tsv", KIND_LISTED, "", None),
+            row("_figures/a.md", Kind::Listed, "", None),
+            row("_figures/b.md", Kind::Figure, "2", None),
+            row("_data/b-genes.tsv", Kind::Listed, "", None),
         ]);
         let before = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
-            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
-            row("_data/b-genes.tsv", KIND_TABLE, "t", Some("b")),
+            row("_figures/a.md", Kind::Figure, "1", Some("a")),
+            row("_figures/b.md", Kind::Figure, "2", Some("b")),
+            row("_data/b-genes.tsv", Kind::Table, "t", Some("b")),
         ]);
         let p = plan(&c, &now, Some(&before));
         assert_eq!(p.decode, [0], "b is decoded again without its TSV");
@@ -641,14 +787,14 @@ mod tests {
     fn a_changed_map_decodes_every_record_without_calling_it_changed() {
         let c = corpus(&["_figures/a.md", "_figures/b.md"]);
         let now = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", None),
-            row("_figures/b.md", KIND_FIGURE, "2", None),
-            row("_data/wpid_map.tsv", KIND_MAP, "m2", None),
+            row("_figures/a.md", Kind::Figure, "1", None),
+            row("_figures/b.md", Kind::Figure, "2", None),
+            row("_data/wpid_map.tsv", Kind::Map, "m2", None),
         ]);
         let mut before = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", Some("a")),
-            row("_figures/b.md", KIND_FIGURE, "2", Some("b")),
-            row("_data/wpid_map.tsv", KIND_MAP, "m1", None),
+            row("_figures/a.md", Kind::Figure, "1", Some("a")),
+            row("_figures/b.md", Kind::Figure, "2", Some("b")),
+            row("_data/wpid_map.tsv", Kind::Map, "m1", None),
         ]);
         let p = plan(&c, &now, Some(&before));
         assert_eq!(p.decode, [0, 1]);
@@ -660,7 +806,7 @@ mod tests {
         let without: BTreeMap<_, _> = now
             .clone()
             .into_iter()
-            .filter(|(_, r)| r.kind != KIND_MAP)
+            .filter(|(_, r)| r.kind != Kind::Map)
             .collect();
         assert_eq!(plan(&c, &without, Some(&before)).decode, [0, 1]);
     }
@@ -697,12 +843,12 @@ mod tests {
 
     #[test]
     fn a_state_without_the_schema_row_is_not_current() {
-        let mut before = map(vec![row("_figures/a.md", KIND_FIGURE, "1", Some("a"))]);
+        let mut before = map(vec![row("_figures/a.md", Kind::Figure, "1", Some("a"))]);
         assert!(!schema_current(&before));
-        let mut schema_row = row(SCHEMA_ROW, KIND_SCHEMA, "1", None);
+        let (_, mut schema_row) = row(SCHEMA_ROW, Kind::Schema, "1", None);
         before.insert(SCHEMA_ROW.into(), schema_row.clone());
         assert!(!schema_current(&before));
-        schema_row.content_hash = crate::SCHEMA_VERSION.to_string();
+        schema_row.content_hash = crate::SCHEMA_VERSION.to_string().as_str().into();
         before.insert(SCHEMA_ROW.into(), schema_row);
         assert!(schema_current(&before));
     }
@@ -710,13 +856,29 @@ mod tests {
     #[test]
     fn state_rows_round_trip_through_a_batch() {
         let now = map(vec![
-            row("_figures/a.md", KIND_FIGURE, "1", None),
-            row("_figures/b.md", KIND_FIGURE, "2", None),
-            row("_data/a-genes.tsv", KIND_TABLE, "t", Some("a")),
+            row("_figures/a.md", Kind::Figure, "1", None),
+            row("_figures/b.md", Kind::Figure, "2", None),
+            row("_data/a-genes.tsv", Kind::Table, "t", Some("a")),
         ]);
-        let converted = BTreeMap::from([("_figures/a.md".to_owned(), ("a".to_owned(), true))]);
-        let b = state_batch(&now, &converted, "opts-1", 7, 42).unwrap();
-        let mut back = rows_from_batches(&[b]).unwrap();
+        let converted = BTreeMap::from([("_figures/a.md", ("a", true))]);
+        let header = StateHeader {
+            options: "opts-1",
+            load_version: 7,
+            scan_started_ns: 42,
+        };
+        let one = batches(&now, &converted, header, STATE_BATCH_ROWS);
+        assert_eq!(one.len(), 1);
+        // In batches of two rows: the same rows.
+        let small = batches(&now, &converted, header, 2);
+        assert_eq!(
+            small.iter().map(|b| b.num_rows()).collect::<Vec<_>>(),
+            [2, 2]
+        );
+        assert_eq!(
+            rows_from_batches(&small).unwrap(),
+            rows_from_batches(&one).unwrap()
+        );
+        let mut back = rows_from_batches(&one).unwrap();
         assert_eq!(scan_started(&back), Some(42));
         assert_eq!(take_options(&mut back).as_deref(), Some("opts-1"));
         assert_eq!(take_options(&mut back), None);
@@ -725,6 +887,71 @@ mod tests {
         assert_eq!(back["_figures/a.md"].inline, Some(true));
         assert_eq!(back["_figures/b.md"].figid, None);
         assert_eq!(back["_data/a-genes.tsv"].figid.as_deref(), Some("a"));
-        assert!(back.values().all(|r| r.load_version == 7));
+        assert_eq!(back, now_with_figids(now));
+    }
+
+    fn batches(
+        now: &Rows,
+        converted: &BTreeMap<&str, (&str, bool)>,
+        header: StateHeader<'_>,
+        rows: usize,
+    ) -> Vec<RecordBatch> {
+        let mut out = Vec::new();
+        state_batches(now, converted, header, rows, |b| {
+            out.push(b);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    /// `now` as a state read back holds it: the converted figure's figid and source.
+    fn now_with_figids(mut now: Rows) -> Rows {
+        let a = now.get_mut("_figures/a.md").unwrap();
+        (a.figid, a.inline) = (Some("a".into()), Some(true));
+        for r in now.values_mut().filter(|r| r.figid.is_none()) {
+            r.inline = None;
+        }
+        now.get_mut("_data/a-genes.tsv").unwrap().inline = None;
+        now
+    }
+
+    #[test]
+    fn hashes_round_trip_through_their_text() {
+        let h = Hash::of(b"some bytes");
+        let text = h.to_string();
+        assert_eq!(text.len(), 32);
+        assert_eq!(Hash::from(text.as_str()), h);
+        for other in [
+            "",
+            "2",
+            "unreadable: gone",
+            &text.to_uppercase(),
+            &text[1..],
+        ] {
+            assert_eq!(Hash::from(other), Hash::Text(other.into()));
+            assert_eq!(Hash::from(other).to_string(), other);
+        }
+        let zero = "0".repeat(32);
+        assert_eq!(Hash::from(zero.as_str()), Hash::Xxh3([0; 16]));
+        assert_eq!(Hash::Xxh3([0; 16]).to_string(), zero);
+    }
+
+    #[test]
+    fn a_state_row_of_an_unknown_kind_is_an_error_not_a_guess() {
+        let now = map(vec![row("_figures/a.md", Kind::Figure, "1", None)]);
+        let header = StateHeader {
+            options: "o",
+            load_version: 1,
+            scan_started_ns: 0,
+        };
+        let b = batches(&now, &BTreeMap::new(), header, STATE_BATCH_ROWS).remove(0);
+        let mut cols = b.columns().to_vec();
+        cols[1] = Arc::new(crate::arrow::array::StringArray::from(vec![
+            "options", "blob",
+        ]));
+        let b = RecordBatch::try_new(schema(), cols).unwrap();
+        let err = rows_from_batches(&[b]).unwrap_err().to_string();
+        assert!(err.contains("'blob'"), "{err}");
     }
 }

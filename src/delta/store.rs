@@ -177,6 +177,22 @@ impl DeltaTarget {
 
     /// Reads a data file of the table whole.
     pub async fn read(&self, path: &str) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        self.read_each(path, |b| {
+            batches.push(b);
+            Ok(())
+        })
+        .await?;
+        Ok(batches)
+    }
+
+    /// Reads the data file at `path` (relative to the table) and hands its batches to `each`
+    /// one at a time, so that no more than one decoded batch is held at once.
+    pub async fn read_each(
+        &self,
+        path: &str,
+        mut each: impl FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<()> {
         let location = StorePath::from(path);
         let store_err = |source| Error::Store {
             location: format!("{}{path}", self.url),
@@ -194,17 +210,20 @@ impl DeltaTarget {
             path: format!("{}{path}", self.url).into(),
             source,
         };
-        ParquetRecordBatchReaderBuilder::try_new(bytes)
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .map_err(parquet_err)?
             .build()
-            .map_err(parquet_err)?
-            .map(|b| {
-                b.and_then(plain_strings).map_err(|source| Error::Arrow {
+            .map_err(parquet_err)?;
+        for batch in reader {
+            let batch = batch
+                .and_then(plain_strings)
+                .map_err(|source| Error::Arrow {
                     table: self.name,
                     source,
-                })
-            })
-            .collect()
+                })?;
+            each(batch)?;
+        }
+        Ok(())
     }
 
     /// A local path holding the bytes of the table's file `path`: the file itself for a

@@ -52,6 +52,7 @@ impl Figures {
         self.names.len()
     }
 
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // the pair of `len`
     pub fn is_empty(&self) -> bool {
         self.names.len() == 0
     }
@@ -73,6 +74,7 @@ impl Figures {
     }
 
     /// Every file, in order.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     pub fn iter(&self) -> impl ExactSizeIterator<Item = FigureFile<'_>> + '_ {
         (0..self.len()).map(|i| self.at(i))
     }
@@ -94,6 +96,7 @@ impl Figures {
     }
 
     /// Keeps only the files for which `keep` is true, in order.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     pub fn retain(&mut self, mut keep: impl FnMut(FigureFile<'_>) -> bool) {
         let kept: Vec<usize> = (0..self.len()).filter(|&i| keep(self.at(i))).collect();
         *self = std::mem::take(self).select(&kept);

@@ -25,6 +25,7 @@ impl Packed {
     }
 
     /// Frees the room the list grew past its contents.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();

@@ -89,6 +89,7 @@ impl TableIndex {
         self.figids.len()
     }
 
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // the pair of `len`
     pub fn is_empty(&self) -> bool {
         self.figids.len() == 0
     }
@@ -104,6 +105,7 @@ impl TableIndex {
     }
 
     /// Keeps only the figids for which `keep` is true.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
         let mut kept = TableIndex::default();
         let mut others = std::mem::take(&mut self.other).into_iter().peekable();
