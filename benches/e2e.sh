@@ -11,7 +11,7 @@
 # python/convert, convert/floor and 1-thread/2-thread. With SCALE=1 it also converts
 # SCALE_COUNT records and compares the peak RSS with the COUNT run.
 #
-# Usage: benches/e2e.sh            (env: RUNS=5 COUNT=20000 SEED=1 THREADS=2 PYTHON_BASELINE=1
+# Usage: benches/e2e.sh            (env: RUNS=5 COUNT=20000 SEED=1 THREADS=2 PYTHON_BASELINE=1 BIN=
 #                                    SCALE=0 SCALE_COUNT=200000 PYTHON=<python with pyyaml+pyarrow>)
 # Peak RSS is GNU time's %M (for the Python baseline: its largest process, not the sum).
 set -euo pipefail
@@ -25,8 +25,11 @@ SCALE=${SCALE:-0}
 SCALE_COUNT=${SCALE_COUNT:-200000}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --features delta,dev --manifest-path "$root/Cargo.toml" --bin pfocr-etl
-bin=$root/target/release/pfocr-etl
+# BIN=<an already built pfocr-etl with the `dev` feature> skips the build.
+if [[ -z "${BIN:-}" ]]; then
+    cargo build --release --quiet --features delta,dev --manifest-path "$root/Cargo.toml" --bin pfocr-etl
+fi
+bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/pfocr-etl}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfocr-e2e.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 

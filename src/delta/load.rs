@@ -164,6 +164,8 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
         summary.decoded = plan.decode.len() as u64;
         return Ok(summary);
     }
+    // The plan holds what is needed of the last state from here on.
+    drop(before);
 
     let work = Scratch::new()?;
     let mut decoded = decode(opts, corpus, &plan, &work.dir.join("new"))?;
@@ -187,35 +189,31 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     // Rows of these figids leave the data tables: records changed or gone, and every
     // record converted now whose figid the last state shows converted (only those can have
     // rows: a load cut off after some of its commits is caught above as `cut_off` and
-    // rebuilt). An append of new figids so reads and rewrites no existing file.
+    // rebuilt). The last state's converted figids are the plan's removals and the kept
+    // records' figids, so the last state itself is no longer needed here (it was dropped
+    // before decoding). An append of new figids so reads and rewrites no existing file.
     let mut remove = std::mem::take(&mut plan.remove_figids);
-    if let Some(before) = &before {
-        let present: HashSet<&str> = before
-            .values()
-            .filter(|r| r.kind == sources::Kind::Figure)
-            .filter_map(|r| r.figid.as_deref())
-            .collect();
-        remove.extend(
-            decoded
-                .converted
-                .values()
-                .map(|(figid, _)| figid)
-                .filter(|figid| present.contains(figid.as_str()))
-                .cloned(),
-        );
-    }
-    // Converted records by source path, borrowed: kept ones as the last state has them.
-    let mut state_rows: BTreeMap<&str, (&str, bool)> = plan
-        .kept
-        .iter()
-        .map(|k| (k.source_path.as_str(), (k.figid.as_str(), k.inline)))
-        .collect();
-    state_rows.extend(
+    let kept: HashSet<&str> = plan.kept.iter().map(|k| k.figid.as_str()).collect();
+    remove.extend(
         decoded
             .converted
             .iter()
-            .map(|(path, (figid, inline))| (path.as_str(), (figid.as_str(), *inline))),
+            .map(|(_, (figid, _))| figid)
+            .filter(|figid| kept.contains(figid.as_str()))
+            .cloned(),
     );
+    // Converted records by source path, borrowed: kept ones as the last state has them.
+    // Collected in one go: the tree is built from the sorted list with full nodes.
+    let kept = plan.kept.iter();
+    let state_rows: BTreeMap<&str, (&str, bool)> = kept
+        .map(|k| (k.source_path.as_str(), (k.figid.as_str(), k.inline)))
+        .chain(
+            decoded
+                .converted
+                .iter()
+                .map(|(path, (figid, inline))| (path.as_str(), (figid.as_str(), *inline))),
+        )
+        .collect();
     let header = sources::StateHeader {
         options: &options,
         load_version: summary.load,
@@ -308,8 +306,8 @@ fn check_shard_layout(targets: &[DeltaTarget], shard: Shard) -> Result<()> {
 struct Decoded {
     /// Per table (in [`Table::ALL`] order): the local Parquet file and its row count.
     files: Vec<(PathBuf, u64)>,
-    /// Converted records: source path → (figid, entities inline).
-    converted: BTreeMap<String, (String, bool)>,
+    /// Converted records: (source path, (figid, entities inline)), in the order written.
+    converted: Vec<(String, (String, bool))>,
     rejected: u64,
     rejects_by_kind: BTreeMap<String, u64>,
     displaced: Vec<String>,
@@ -318,13 +316,13 @@ struct Decoded {
 /// Collects the batches of a load into local Parquet files, noting each converted record.
 struct LoadSink {
     writers: TableWriters,
-    converted: BTreeMap<String, (String, bool)>,
+    converted: Vec<(String, (String, bool))>,
 }
 
 /// The figures table's writer in a load: also notes each converted record.
 struct NotingFigures<'a> {
     writer: &'a mut TableWriter,
-    converted: &'a mut BTreeMap<String, (String, bool)>,
+    converted: &'a mut Vec<(String, (String, bool))>,
 }
 
 impl TableSink for NotingFigures<'_> {
@@ -332,10 +330,10 @@ impl TableSink for NotingFigures<'_> {
         let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
         let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
         for i in 0..batch.num_rows() {
-            self.converted.insert(
+            self.converted.push((
                 path.value(i).to_owned(),
                 (figid.value(i).to_owned(), source.value(i) == "inline"),
-            );
+            ));
         }
         self.writer.write(batch)
     }
@@ -363,7 +361,7 @@ fn decode(
 ) -> Result<Decoded> {
     let mut sink = LoadSink {
         writers: TableWriters::create(dir, corpus.inputs() as u64, &opts.convert.write)?,
-        converted: BTreeMap::new(),
+        converted: Vec::new(),
     };
     let selection = Selection::Subset {
         figures: &plan.decode,

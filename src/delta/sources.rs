@@ -123,17 +123,11 @@ impl std::fmt::Display for Hash {
     }
 }
 
-/// The state of every corpus file by source path. Built from a sorted list in one go
-/// ([`rows_from`]), whose B-tree nodes are full: inserting sorted keys one by one leaves
-/// them about half full, and a load holds two of these for every corpus file.
-pub type Rows = BTreeMap<String, SourceRow>;
+pub use super::rows::Rows;
 
-/// [`Rows`] from `(source path, row)` pairs; of equal paths the last one stays, as with
-/// inserting them in turn.
-pub fn rows_from(mut list: Vec<(String, SourceRow)>) -> Rows {
-    // Stable, so equal paths keep their order; nearly free on a list already sorted.
-    list.sort_by(|a, b| a.0.cmp(&b.0));
-    Rows::from_iter(list)
+/// [`Rows`] from `(source path, row)` pairs, each path once ([`Rows::from_list`]).
+pub fn rows_from(list: Vec<(String, SourceRow)>) -> Rows {
+    Rows::from_list(list)
 }
 
 /// Everything besides the corpus that decides what a load converts: the tool and schema
@@ -521,7 +515,7 @@ pub fn state_batches(
     let mut batch = StateBatch::default();
     batch.options_row(&header);
     let mut text = String::new();
-    for (source_path, r) in now {
+    for (source_path, r) in now.iter() {
         if batch.rows == batch_rows.max(1) {
             emit(std::mem::take(&mut batch).finish()?)?;
         }
@@ -803,7 +797,7 @@ mod tests {
         // The same map: nothing to do. A map removed: everything again.
         before.get_mut("_data/wpid_map.tsv").unwrap().content_hash = "m2".into();
         assert!(plan(&c, &now, Some(&before)).unchanged);
-        let without: BTreeMap<_, _> = now
+        let without: Rows = now
             .clone()
             .into_iter()
             .filter(|(_, r)| r.kind != Kind::Map)
