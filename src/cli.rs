@@ -1,4 +1,4 @@
-//! The command line: clap arguments → the options of [`crate::options`] (the same builders
+//! The command line: clap arguments → the options of `crate::options` (the same builders
 //! pipeline files use) → a run → an [`Outcome`] → one exit status ([`exit_status`], the
 //! only place that maps results and errors to statuses).
 //!

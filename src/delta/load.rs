@@ -99,7 +99,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
                     .read_each(&f.path, |b| sources::add_rows(&mut list, &b))
                     .await?;
             }
-            let mut rows = sources::rows_from(list);
+            let mut rows = sources::Rows::from_list(list);
             last_scan = sources::scan_started(&rows);
             // Loaded with other options (or by another version): what converted then may
             // not convert now, so everything is rebuilt.

@@ -125,11 +125,6 @@ impl std::fmt::Display for Hash {
 
 pub use super::rows::Rows;
 
-/// [`Rows`] from `(source path, row)` pairs, each path once ([`Rows::from_list`]).
-pub fn rows_from(list: Vec<(String, SourceRow)>) -> Rows {
-    Rows::from_list(list)
-}
-
 /// Everything besides the corpus that decides what a load converts: the tool and schema
 /// version and the options that change rows (`--max-record-bytes` makes files `too_large`).
 /// Options that change only the encoding or the speed (threads, batch and row group sizes,
@@ -318,7 +313,7 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
     let schema = SourceRow::new(Kind::Schema, schema, None, None);
     list.push((SCHEMA_ROW.to_owned(), schema));
     Ok(Scan {
-        rows: rows_from(list),
+        rows: Rows::from_list(list),
         bytes,
         hashed,
         started_ns,
@@ -619,10 +614,10 @@ pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<Rows> {
     for b in batches {
         add_rows(&mut rows, b)?;
     }
-    Ok(rows_from(rows))
+    Ok(Rows::from_list(rows))
 }
 
-/// Adds the state rows of one batch of `_pfocr_sources` to `rows` (for [`rows_from`]).
+/// Adds the state rows of one batch of `_pfocr_sources` to `rows` (for [`Rows::from_list`]).
 pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<()> {
     let col = |name: &str| {
         b.column_by_name(name)
