@@ -136,15 +136,19 @@ pub fn load(path: &Path) -> Result<Job> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_paths_relative_to_the_file() {
+    /// A pipeline file `p.yaml` holding `text`, in a directory of its own.
+    fn pipeline_file(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("p.yaml");
-        std::fs::write(
-            &p,
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn reads_paths_relative_to_the_file() {
+        let (dir, p) = pipeline_file(
             "input: corpus\noutput: /tmp/out\noptions:\n  threads: 3\n  max_rejects: 5\n",
-        )
-        .unwrap();
+        );
         let Job::Convert(o) = load(&p).unwrap() else {
             panic!("a conversion")
         };
@@ -155,9 +159,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("p.yaml");
-        std::fs::write(&p, "input: a\noutput: b\noptions:\n  thread: 3\n").unwrap();
+        let (_dir, p) = pipeline_file("input: a\noutput: b\noptions:\n  thread: 3\n");
         let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("thread"), "{e}");
     }
@@ -165,15 +167,11 @@ mod tests {
     #[cfg(feature = "delta")]
     #[test]
     fn a_load_pipeline_builds_load_options_with_its_storage_map() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("p.yaml");
-        std::fs::write(
-            &p,
+        let (dir, p) = pipeline_file(
             "input: corpus\ntable: s3://bucket/pfocr\noptions:\n  max_rejects: 2\n\
              load:\n  shard: 1/3\n  summary_json: s.json\n\
              storage:\n  AWS_REGION: eu-west-1\n  AWS_ALLOW_HTTP: true\n",
-        )
-        .unwrap();
+        );
         let Job::Load {
             options,
             summary_json,
@@ -192,9 +190,7 @@ mod tests {
 
     #[test]
     fn a_bad_shard_or_storage_on_a_conversion_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("p.yaml");
-        std::fs::write(&p, "input: a\noutput: b\nstorage:\n  AWS_REGION: x\n").unwrap();
+        let (_dir, p) = pipeline_file("input: a\noutput: b\nstorage:\n  AWS_REGION: x\n");
         let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("storage") && e.contains("table"), "{e}");
         #[cfg(feature = "delta")]
