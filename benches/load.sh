@@ -55,7 +55,7 @@ for _ in $(seq "$RUNS"); do
     read -r t b r < <(timed); none+=("$t"); bytes[none]=$b; rss[none]=$r
     # Change 1 % of the figure files: a changed figtitle each.
     find "$WORK/corpus/_figures" -name '*.md' | sort | awk 'NR % 100 == 0' |
-        while read -r f; do sed -i '0,/^figtitle: /s//figtitle: Changed /' "$f"; done
+        while read -r f; do sed -i -E '0,/^figtitle: /s/^figtitle: (["'"'"']?)/figtitle: \1Changed /' "$f"; done
     read -r t b r < <(timed); one+=("$t"); bytes[one]=$b; rss[one]=$r
     # Add 1 % new records: copies of other records under a new figid (and file name),
     # which sort among the existing ones; their TSVs are copied under the new name too.

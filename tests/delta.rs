@@ -254,6 +254,81 @@ fn an_incremental_load_equals_a_full_rebuild_and_the_parquet_output() {
     assert_ne!(delta_rows(&lake, "figures", None), before[0]);
 }
 
+/// The version of every data table, in [`TABLES`] order.
+fn versions(lake: &Path) -> Vec<u64> {
+    TABLES.iter().map(|t| version(lake, t)).collect()
+}
+
+#[test]
+fn a_record_changed_in_one_table_rewrites_only_that_tables_files() {
+    let w = Workdir::new();
+    let corpus = w.path().join("corpus");
+    generate(&corpus, 60, 11);
+    let lake = w.path().join("lake");
+    load(&corpus, &lake, &[]);
+    let full = figure_files(&corpus)
+        .into_iter()
+        .filter(|f| {
+            ["genes", "chemicals", "diseases"]
+                .iter()
+                .all(|k| tsv_of(f, k).exists())
+        })
+        .collect::<Vec<_>>();
+    assert!(full.len() >= 3, "records with rows in every table");
+    let index = |t: &str| TABLES.iter().position(|x| *x == t).unwrap();
+    let rebuilt_equal = |name: &str| {
+        let rebuilt = w.path().join(name);
+        load(&corpus, &rebuilt, &[]);
+        assert_tables_equal(&lake, &rebuilt);
+    };
+
+    // A new title: the figures table changes, the three child tables keep their files.
+    let before = versions(&lake);
+    let text = fs::read_to_string(&full[0]).unwrap();
+    fs::write(
+        &full[0],
+        text.replacen("figtitle: ", "figtitle: Retitled ", 1),
+    )
+    .unwrap();
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(s["changed"].as_array().unwrap().len(), 1, "{s}");
+    let after = versions(&lake);
+    assert_eq!(after[index("figures")], before[index("figures")] + 1);
+    for t in ["figure_genes", "figure_chemicals", "figure_diseases"] {
+        assert_eq!(after[index(t)], before[index(t)], "{t} untouched");
+    }
+    rebuilt_equal("rebuilt-1");
+
+    // A gene dropped from a TSV: the genes table changes, and only it.
+    let before = after;
+    let tsv = tsv_of(&full[1], "genes");
+    let text = fs::read_to_string(&tsv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3, "a header and two genes");
+    fs::write(&tsv, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    load(&corpus, &lake, &[]);
+    let after = versions(&lake);
+    assert_eq!(
+        after[index("figure_genes")],
+        before[index("figure_genes")] + 1
+    );
+    for t in ["figures", "figure_chemicals", "figure_diseases"] {
+        assert_eq!(after[index(t)], before[index(t)], "{t} untouched");
+    }
+    rebuilt_equal("rebuilt-2");
+
+    // A record that no longer converts: its rows leave every table.
+    let before = after;
+    fs::write(&full[2], "---\nfigid: [unclosed\n---\n").unwrap();
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(s["rejected"], 1, "{s}");
+    let after = versions(&lake);
+    for t in TABLES {
+        assert_eq!(after[index(t)], before[index(t)] + 1, "{t} rewritten");
+    }
+    rebuilt_equal("rebuilt-3");
+}
+
 #[test]
 fn a_load_with_nothing_changed_makes_no_new_version_and_full_refresh_rebuilds() {
     let w = Workdir::new();

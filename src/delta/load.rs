@@ -11,7 +11,8 @@ use deltalake::kernel::Action;
 use parquet::arrow::ArrowWriter;
 use url::Url;
 
-use super::rewrite::{remove_all, rewrite_without};
+use super::rewrite::{remove_all, rewrite_without, without_figids};
+use super::row_hash::{RowHashes, TableHashes, TableRowHasher, DATA_TABLES};
 use super::store::DeltaTarget;
 use super::summary::commit_info;
 use super::{
@@ -186,34 +187,33 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     summary.deleted = std::mem::take(&mut plan.deleted);
     debug_assert_eq!(summary.inputs, summary.converted + summary.rejected);
 
-    // Rows of these figids leave the data tables: records changed or gone, and every
-    // record converted now whose figid the last state shows converted (only those can have
-    // rows: a load cut off after some of its commits is caught above as `cut_off` and
-    // rebuilt). The last state's converted figids are the plan's removals and the kept
-    // records' figids, so the last state itself is no longer needed here (it was dropped
-    // before decoding). An append of new figids so reads and rewrites no existing file.
-    let mut remove = std::mem::take(&mut plan.remove_figids);
-    let kept: HashSet<&str> = plan.kept.iter().map(|k| k.figid.as_str()).collect();
-    remove.extend(
-        decoded
-            .converted
-            .iter()
-            .map(|(_, (figid, _))| figid)
-            .filter(|figid| kept.contains(figid.as_str()))
-            .cloned(),
-    );
+    // What leaves each data table, and the records decoded again whose rows in a table
+    // are as they were (those keep their old rows there: the new copy is not added).
+    let changes = TableChanges::of(&mut plan, &decoded);
     // Converted records by source path, borrowed: kept ones as the last state has them.
     // Collected in one go: the tree is built from the sorted list with full nodes.
-    let kept = plan.kept.iter();
-    let state_rows: BTreeMap<&str, (&str, bool)> = kept
-        .map(|k| (k.source_path.as_str(), (k.figid.as_str(), k.inline)))
-        .chain(
-            decoded
-                .converted
-                .iter()
-                .map(|(path, (figid, inline))| (path.as_str(), (figid.as_str(), *inline))),
-        )
+    let kept = plan.kept.iter().zip(&plan.kept_rows);
+    let state_rows: BTreeMap<&str, sources::Converted<'_>> = kept
+        .map(|(k, rows)| {
+            let c = sources::Converted {
+                figid: k.figid.as_str(),
+                inline: k.inline,
+                rows: rows.as_deref(),
+            };
+            (k.source_path.as_str(), c)
+        })
+        .chain(decoded.converted.iter().zip(&changes.rows).map(
+            |((path, (figid, inline)), rows)| {
+                let c = sources::Converted {
+                    figid: figid.as_str(),
+                    inline: *inline,
+                    rows: rows.as_ref(),
+                };
+                (path.as_str(), c)
+            },
+        ))
         .collect();
+    phase("changes");
     let header = sources::StateHeader {
         options: &options,
         load_version: summary.load,
@@ -221,6 +221,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
     };
     let state_file = work.dir.join("state.parquet");
     let state_written = write_state(&state_file, &now.rows, &state_rows, header)?;
+    phase("write state");
 
     debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
     let info = commit_info(&summary);
@@ -232,7 +233,7 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
         .collect();
     let data = &targets[..Table::ALL.len()];
     let mut rewrites =
-        rewrite_without(data, &replace_all, opts, &remove, &names, &work.dir).await?;
+        rewrite_without(data, &replace_all, opts, &changes.remove, &names, &work.dir).await?;
     phase("rewrite");
     for (i, table) in Table::ALL.iter().enumerate() {
         let target = &mut targets[i];
@@ -245,8 +246,18 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
             actions.insert(0, target.schema_update()?);
         }
         let (path, rows) = &decoded.files[i];
-        if *rows > 0 {
-            let add = target.upload(path, &names.next(), *rows).await?;
+        let new_rows = match changes.same.get(i).filter(|same| !same.is_empty()) {
+            Some(same) => {
+                let out = work.dir.join(format!("new-{i}"));
+                without_figids(*table, path, &out, same, &opts.convert.write)?
+                    .unwrap_or((*rows, path.clone()))
+            }
+            None => (*rows, path.clone()),
+        };
+        if new_rows.0 > 0 {
+            let add = target
+                .upload(&new_rows.1, &names.next(), new_rows.0)
+                .await?;
             actions.push(Action::Add(add));
         }
         // A table with nothing to change gets no commit, but every table exists after a
@@ -308,32 +319,44 @@ struct Decoded {
     files: Vec<(PathBuf, u64)>,
     /// Converted records: (source path, (figid, entities inline)), in the order written.
     converted: Vec<(String, (String, bool))>,
+    /// The row hashes of the converted records, per data table.
+    hashes: Vec<TableHashes>,
     rejected: u64,
     rejects_by_kind: BTreeMap<String, u64>,
     displaced: Vec<String>,
 }
 
-/// Collects the batches of a load into local Parquet files, noting each converted record.
+/// Collects the batches of a load into local Parquet files, noting each converted record
+/// and hashing each record's rows per data table.
 struct LoadSink {
     writers: TableWriters,
     converted: Vec<(String, (String, bool))>,
+    hashers: Vec<TableRowHasher>,
 }
 
-/// The figures table's writer in a load: also notes each converted record.
-struct NotingFigures<'a> {
+/// One table's writer in a load: hashes the rows of each record (data tables) and, for the
+/// figures table, notes each converted record.
+struct LoadTable<'a> {
+    table: Table,
     writer: &'a mut TableWriter,
-    converted: &'a mut Vec<(String, (String, bool))>,
+    hasher: Option<&'a mut TableRowHasher>,
+    converted: Option<&'a mut Vec<(String, (String, bool))>>,
 }
 
-impl TableSink for NotingFigures<'_> {
+impl TableSink for LoadTable<'_> {
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
-        let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
-        for i in 0..batch.num_rows() {
-            self.converted.push((
-                path.value(i).to_owned(),
-                (figid.value(i).to_owned(), source.value(i) == "inline"),
-            ));
+        if let Some(converted) = self.converted.as_deref_mut() {
+            let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
+            let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
+            for i in 0..batch.num_rows() {
+                converted.push((
+                    path.value(i).to_owned(),
+                    (figid.value(i).to_owned(), source.value(i) == "inline"),
+                ));
+            }
+        }
+        if let Some(hasher) = self.hasher.as_deref_mut() {
+            hasher.add(batch, self.table.column("figid"))?;
         }
         self.writer.write(batch)
     }
@@ -341,15 +364,94 @@ impl TableSink for NotingFigures<'_> {
 
 impl Sink for LoadSink {
     fn tables(&mut self) -> Vec<Box<dyn TableSink + Send + '_>> {
-        let mut writers = self.writers.each_mut();
         debug_assert_eq!(Table::ALL[0], Table::Figures);
-        let figures = NotingFigures {
-            writer: writers.next().expect("a figures table"),
-            converted: &mut self.converted,
-        };
-        std::iter::once(Box::new(figures) as Box<dyn TableSink + Send>)
-            .chain(writers.map(|w| Box::new(w) as Box<dyn TableSink + Send>))
+        let mut hashers = self.hashers.iter_mut();
+        let mut converted = Some(&mut self.converted);
+        self.writers
+            .each_mut()
+            .zip(Table::ALL)
+            .map(|(writer, table)| {
+                let sink = LoadTable {
+                    table,
+                    writer,
+                    hasher: hashers.next(),
+                    converted: converted.take(),
+                };
+                Box::new(sink) as Box<dyn TableSink + Send>
+            })
             .collect()
+    }
+}
+
+/// What an incremental load changes in each data table (in [`Table::ALL`] order).
+struct TableChanges {
+    /// figids whose rows leave the table's files.
+    remove: Vec<HashSet<String>>,
+    /// figids decoded again whose rows in the table hash as the last state says: their old
+    /// rows stay, and the new copy of them is left out of the table's new file.
+    same: Vec<HashSet<String>>,
+    /// The row hashes of each converted record (in `Decoded::converted` order).
+    rows: Vec<Option<RowHashes>>,
+}
+
+impl TableChanges {
+    /// Rows leave a table when their record went away or converts otherwise (another
+    /// figid, a reject, different rows there), and for every record converted now whose
+    /// figid the last state shows converted by another, kept, file (only those can have
+    /// rows: a load cut off after some of its commits is caught as `cut_off` and rebuilt).
+    /// The last state itself is no longer needed here (it was dropped before decoding): an
+    /// append of new figids reads and rewrites no existing file.
+    fn of(plan: &mut sources::Plan, decoded: &Decoded) -> Self {
+        let mut everywhere = std::mem::take(&mut plan.remove_figids);
+        let kept: HashSet<&str> = plan.kept.iter().map(|k| k.figid.as_str()).collect();
+        let previous = std::mem::take(&mut plan.previous);
+        let mut matched = vec![false; previous.len()];
+        let mut changes = TableChanges {
+            remove: vec![HashSet::new(); DATA_TABLES],
+            same: vec![HashSet::new(); DATA_TABLES],
+            rows: Vec::with_capacity(decoded.converted.len()),
+        };
+        for (path, (figid, _)) in &decoded.converted {
+            let mut now = [0; DATA_TABLES];
+            let mut known = true;
+            for (h, table) in now.iter_mut().zip(&decoded.hashes) {
+                match table.get(figid) {
+                    Some(hash) => *h = hash,
+                    None => known = false,
+                }
+            }
+            let now = known.then_some(now);
+            changes.rows.push(now);
+            if kept.contains(figid.as_str()) {
+                everywhere.insert(figid.clone());
+            }
+            let Ok(i) = previous.binary_search_by(|p| p.source_path.as_str().cmp(path)) else {
+                continue;
+            };
+            matched[i] = true;
+            let before = &previous[i];
+            if before.figid != *figid {
+                everywhere.insert(before.figid.clone());
+                continue;
+            }
+            for t in 0..DATA_TABLES {
+                let same = matches!((&before.rows, now), (Some(b), Some(n)) if b[t] == n[t]);
+                let set = if same {
+                    &mut changes.same
+                } else {
+                    &mut changes.remove
+                };
+                set[t].insert(figid.clone());
+            }
+        }
+        // Decoded again but converted no more (rejected now): their rows go.
+        let unmatched = previous.into_iter().zip(matched).filter(|(_, m)| !m);
+        everywhere.extend(unmatched.map(|(p, _)| p.figid));
+        for t in 0..DATA_TABLES {
+            changes.same[t].retain(|figid| !everywhere.contains(figid));
+            changes.remove[t].extend(everywhere.iter().cloned());
+        }
+        changes
     }
 }
 
@@ -362,6 +464,9 @@ fn decode(
     let mut sink = LoadSink {
         writers: TableWriters::create(dir, corpus.inputs() as u64, &opts.convert.write)?,
         converted: Vec::new(),
+        hashers: (0..DATA_TABLES)
+            .map(|_| TableRowHasher::default())
+            .collect(),
     };
     let selection = Selection::Subset {
         figures: &plan.decode,
@@ -382,6 +487,11 @@ fn decode(
     Ok(Decoded {
         files,
         converted: sink.converted,
+        hashes: sink
+            .hashers
+            .into_iter()
+            .map(TableRowHasher::finish)
+            .collect(),
         rejected: merged.rejected,
         rejects_by_kind,
         displaced: merged.displaced,
@@ -420,7 +530,7 @@ impl FileNames {
 fn write_state(
     path: &Path,
     now: &sources::Rows,
-    converted: &BTreeMap<&str, (&str, bool)>,
+    converted: &BTreeMap<&str, sources::Converted<'_>>,
     header: sources::StateHeader<'_>,
 ) -> Result<u64> {
     let perr = |source| Error::Parquet {
@@ -431,8 +541,11 @@ fn write_state(
         path: path.to_path_buf(),
         source,
     })?;
+    // Paths, hashes and figids are unique: a dictionary would only cost time.
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .set_dictionary_enabled(false)
+        .set_column_dictionary_enabled("kind".into(), true)
         .build();
     let mut w = ArrowWriter::try_new(file, sources::schema(), Some(props)).map_err(perr)?;
     let mut rows = 0;

@@ -11,6 +11,7 @@
 mod load;
 mod maintain;
 mod rewrite;
+mod row_hash;
 mod rows;
 mod shard;
 mod sources;

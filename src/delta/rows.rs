@@ -114,6 +114,7 @@ mod tests {
             figid: None,
             inline: None,
             stamp: None,
+            rows: None,
         }
     }
 

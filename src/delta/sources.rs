@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::arrow::array::{
-    Array, AsArray, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder,
 };
 use crate::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::prelude::*;
@@ -34,6 +34,8 @@ use twox_hash::XxHash3_128;
 use crate::discover::{Corpus, TableFile};
 use crate::error::{Error, Result};
 use crate::merge::Kept;
+
+use super::row_hash::{RowHashes, DATA_TABLES};
 
 /// The name of the state table beside the five output tables.
 pub const SOURCES_TABLE: &str = "_pfocr_sources";
@@ -214,6 +216,10 @@ pub struct SourceRow {
     /// state written before stamps were kept). The options row holds the scan's start time
     /// in `mtime_ns` ([`scan_started`]).
     pub stamp: Option<Stamp>,
+    /// Figure: the hashes of its rows in the data tables when it converted (`None` when
+    /// rejected, in a scan, and in a state written before they were kept). Boxed: only the
+    /// last load's converted figures have them.
+    pub rows: Option<Box<RowHashes>>,
 }
 
 impl SourceRow {
@@ -224,9 +230,19 @@ impl SourceRow {
             figid,
             inline: None,
             stamp,
+            rows: None,
         }
     }
 }
+
+/// The columns of a figure's [`RowHashes`] (the bits of each `u64`), in
+/// [`crate::schema::Table::ALL`] order.
+const ROWS_HASH_COLUMNS: [&str; DATA_TABLES] = [
+    "rows_hash_figures",
+    "rows_hash_figure_genes",
+    "rows_hash_figure_chemicals",
+    "rows_hash_figure_diseases",
+];
 
 /// The Arrow schema of `_pfocr_sources`.
 pub fn schema() -> SchemaRef {
@@ -240,6 +256,10 @@ pub fn schema() -> SchemaRef {
         Field::new("size", DataType::Int64, true),
         Field::new("mtime_ns", DataType::Int64, true),
         Field::new("ctime_ns", DataType::Int64, true),
+        Field::new(ROWS_HASH_COLUMNS[0], DataType::Int64, true),
+        Field::new(ROWS_HASH_COLUMNS[1], DataType::Int64, true),
+        Field::new(ROWS_HASH_COLUMNS[2], DataType::Int64, true),
+        Field::new(ROWS_HASH_COLUMNS[3], DataType::Int64, true),
     ]))
 }
 
@@ -385,6 +405,14 @@ pub fn schema_current(before: &Rows) -> bool {
         .is_some_and(|r| r.content_hash.to_string() == crate::SCHEMA_VERSION.to_string())
 }
 
+/// A converted record of the last load that is decoded again (see [`Plan::previous`]).
+#[derive(Debug)]
+pub struct Previous {
+    pub source_path: String,
+    pub figid: String,
+    pub rows: Option<Box<RowHashes>>,
+}
+
 /// What a load must do.
 #[derive(Debug, Default)]
 pub struct Plan {
@@ -392,7 +420,13 @@ pub struct Plan {
     pub decode: Vec<usize>,
     /// Converted records of the last load that stay as they are.
     pub kept: Vec<Kept>,
-    /// figids whose rows leave the data tables (their records changed or went away).
+    /// The row hashes of each of `kept`, as the last state has them.
+    pub kept_rows: Vec<Option<Box<RowHashes>>>,
+    /// Records of the last load decoded again, by source path (sorted): the figid they
+    /// converted to and their row hashes then. Their rows leave a table unless they convert
+    /// to the same figid with the same rows in it.
+    pub previous: Vec<Previous>,
+    /// figids whose rows leave every data table (their records went away).
     pub remove_figids: HashSet<String>,
     /// Figure files new since the last load, changed, and gone (source paths).
     pub added: Vec<String>,
@@ -467,12 +501,19 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
                         source_path: f.rel.to_owned(),
                         inline: b.inline.unwrap_or(false),
                     });
+                    plan.kept_rows.push(b.rows.clone());
                     continue;
                 }
                 if !same(r, b) || converted.is_some_and(|id| dirty_keys.contains(id)) {
                     plan.changed.push(f.rel.to_owned());
                 }
-                plan.remove_figids.extend(b.figid.clone());
+                if let Some(figid) = &b.figid {
+                    plan.previous.push(Previous {
+                        source_path: f.rel.to_owned(),
+                        figid: figid.clone(),
+                        rows: b.rows.clone(),
+                    });
+                }
                 plan.decode.push(i);
             }
         }
@@ -497,12 +538,12 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
 pub const STATE_BATCH_ROWS: usize = 65_536;
 
 /// The state rows of this load, handed to `emit` in batches of at most `batch_rows` rows:
-/// `now`, with the figid and entity source of every converted figure taken from `converted`
-/// (source path → (figid, inline)). The first row is the options row ([`Kind::Options`])
+/// `now`, with the figid, entity source and row hashes of every converted figure taken from
+/// `converted` (by source path). The first row is the options row ([`Kind::Options`])
 /// holding `options` and, in `mtime_ns`, `scan_started_ns` (when this load's scan started).
 pub fn state_batches(
     now: &Rows,
-    converted: &BTreeMap<&str, (&str, bool)>,
+    converted: &BTreeMap<&str, Converted<'_>>,
     header: StateHeader<'_>,
     batch_rows: usize,
     mut emit: impl FnMut(RecordBatch) -> Result<()>,
@@ -515,15 +556,25 @@ pub fn state_batches(
             emit(std::mem::take(&mut batch).finish()?)?;
         }
         let figure = match converted.get(source_path.as_str()) {
-            Some(&(id, is_inline)) if r.kind == Kind::Figure => (Some(id), Some(is_inline)),
-            _ if r.kind == Kind::Figure => (None, None),
-            _ => (r.figid.as_deref(), None),
+            Some(c) if r.kind == Kind::Figure => (Some(c.figid), Some(c.inline), c.rows),
+            _ if r.kind == Kind::Figure => (None, None, None),
+            _ => (r.figid.as_deref(), None, None),
         };
         text.clear();
         write!(text, "{}", r.content_hash).expect("writing to a String");
         batch.row(source_path, r, &text, figure, header.load_version);
     }
     emit(batch.finish()?)
+}
+
+/// What the state keeps of a figure that converted.
+#[derive(Debug, Clone, Copy)]
+pub struct Converted<'a> {
+    pub figid: &'a str,
+    /// True when its entities came from inline lists.
+    pub inline: bool,
+    /// The hashes of its rows (`None`: unknown, so its rows count as changed next time).
+    pub rows: Option<&'a RowHashes>,
 }
 
 /// What the first row of a load's state records besides the files.
@@ -549,6 +600,7 @@ struct StateBatch {
     size: Int64Builder,
     mtime: Int64Builder,
     ctime: Int64Builder,
+    rows_hash: [Int64Builder; DATA_TABLES],
 }
 
 impl StateBatch {
@@ -563,6 +615,7 @@ impl StateBatch {
         self.size.append_null();
         self.mtime.append_value(header.scan_started_ns);
         self.ctime.append_null();
+        self.rows_hash.iter_mut().for_each(|b| b.append_null());
     }
 
     fn row(
@@ -570,7 +623,7 @@ impl StateBatch {
         path: &str,
         r: &SourceRow,
         hash: &str,
-        (figid, inline): (Option<&str>, Option<bool>),
+        (figid, inline, rows): (Option<&str>, Option<bool>, Option<&RowHashes>),
         load_version: i64,
     ) {
         self.rows += 1;
@@ -583,13 +636,20 @@ impl StateBatch {
         self.size.append_option(r.stamp.map(|s| s.size));
         self.mtime.append_option(r.stamp.map(|s| s.mtime_ns));
         self.ctime.append_option(r.stamp.map(|s| s.ctime_ns));
+        for (t, b) in self.rows_hash.iter_mut().enumerate() {
+            b.append_option(rows.map(|h| h[t] as i64));
+        }
     }
 
     fn finish(mut self) -> Result<RecordBatch> {
+        let rows_hash = self
+            .rows_hash
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef);
         RecordBatch::try_new(
             schema(),
-            vec![
-                Arc::new(self.path.finish()),
+            [
+                Arc::new(self.path.finish()) as ArrayRef,
                 Arc::new(self.kind.finish()),
                 Arc::new(self.hash.finish()),
                 Arc::new(self.figid.finish()),
@@ -598,7 +658,10 @@ impl StateBatch {
                 Arc::new(self.size.finish()),
                 Arc::new(self.mtime.finish()),
                 Arc::new(self.ctime.finish()),
-            ],
+            ]
+            .into_iter()
+            .chain(rows_hash)
+            .collect(),
         )
         .map_err(|source| Error::Arrow {
             table: SOURCES_TABLE,
@@ -638,6 +701,8 @@ pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<
         })
     };
     let (size, mtime, ctime) = (int("size"), int("mtime_ns"), int("ctime_ns"));
+    // A state written before row hashes were kept has no hash columns.
+    let rows_hash = ROWS_HASH_COLUMNS.map(int);
     let at = |c: &Option<crate::arrow::array::Int64Array>, i: usize| {
         c.as_ref().filter(|c| c.is_valid(i)).map(|c| c.value(i))
     };
@@ -658,10 +723,23 @@ pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<
                 mtime_ns,
                 ctime_ns: at(&ctime, i).unwrap_or(-1),
             }),
+            rows: row_hashes(&rows_hash, i),
         };
         rows.push((path.value(i).to_owned(), row));
     }
     Ok(())
+}
+
+/// A figure's row hashes from the state's columns: `None` unless all are there.
+fn row_hashes(
+    columns: &[Option<crate::arrow::array::Int64Array>; DATA_TABLES],
+    i: usize,
+) -> Option<Box<RowHashes>> {
+    let mut hashes = [0; DATA_TABLES];
+    for (h, c) in hashes.iter_mut().zip(columns) {
+        *h = c.as_ref().filter(|c| c.is_valid(i))?.value(i) as u64;
+    }
+    Some(Box::new(hashes))
 }
 
 #[cfg(test)]
@@ -675,6 +753,7 @@ mod tests {
             figid: figid.map(Into::into),
             inline: Some(false),
             stamp: None,
+            rows: None,
         };
         (path.to_owned(), row)
     }
@@ -684,6 +763,14 @@ mod tests {
             figures: paths.iter().copied().collect(),
             ..Corpus::default()
         }
+    }
+
+    /// The figids whose rows may leave the tables: gone, or decoded again.
+    fn leaving(p: Plan) -> Vec<String> {
+        let again = p.previous.into_iter().map(|prev| prev.figid);
+        let mut all: Vec<String> = p.remove_figids.into_iter().chain(again).collect();
+        all.sort();
+        all
     }
 
     fn map(rows: Vec<(String, SourceRow)>) -> Rows {
@@ -730,8 +817,7 @@ mod tests {
         assert_eq!(p.added, ["_figures/n.md"]);
         assert_eq!(p.changed, ["_figures/b.md", "_figures/c.md"]);
         assert_eq!(p.deleted, ["_figures/gone.md"]);
-        let mut removed: Vec<_> = p.remove_figids.into_iter().collect();
-        removed.sort();
+        let removed = leaving(p);
         assert_eq!(removed, ["b", "c", "g"]);
     }
 
@@ -767,8 +853,7 @@ mod tests {
         assert!(p.kept.is_empty());
         assert_eq!(p.changed, ["_figures/a.md", "_figures/b.md"]);
         assert!(p.deleted.is_empty());
-        let mut removed: Vec<_> = p.remove_figids.into_iter().collect();
-        removed.sort();
+        let removed = leaving(p);
         assert_eq!(removed, ["a", "b"]);
     }
 
@@ -788,7 +873,7 @@ mod tests {
         let p = plan(&c, &now, Some(&before));
         assert_eq!(p.decode, [0, 1]);
         assert!(p.kept.is_empty() && p.changed.is_empty() && !p.full);
-        assert_eq!(p.remove_figids.len(), 2);
+        assert_eq!(leaving(p).len(), 2);
         // The same map: nothing to do. A map removed: everything again.
         before.get_mut("_data/wpid_map.tsv").unwrap().content_hash = "m2".into();
         assert!(plan(&c, &now, Some(&before)).unchanged);
@@ -849,7 +934,13 @@ mod tests {
             row("_figures/b.md", Kind::Figure, "2", None),
             row("_data/a-genes.tsv", Kind::Table, "t", Some("a")),
         ]);
-        let converted = BTreeMap::from([("_figures/a.md", ("a", true))]);
+        let hashes: RowHashes = [u64::MAX, 0, 7, 1 << 63];
+        let a = Converted {
+            figid: "a",
+            inline: true,
+            rows: Some(&hashes),
+        };
+        let converted = BTreeMap::from([("_figures/a.md", a)]);
         let header = StateHeader {
             options: "opts-1",
             load_version: 7,
@@ -874,6 +965,8 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back["_figures/a.md"].figid.as_deref(), Some("a"));
         assert_eq!(back["_figures/a.md"].inline, Some(true));
+        assert_eq!(back["_figures/a.md"].rows.as_deref(), Some(&hashes));
+        assert_eq!(back["_figures/b.md"].rows, None);
         assert_eq!(back["_figures/b.md"].figid, None);
         assert_eq!(back["_data/a-genes.tsv"].figid.as_deref(), Some("a"));
         assert_eq!(back, now_with_figids(now));
@@ -881,7 +974,7 @@ mod tests {
 
     fn batches(
         now: &Rows,
-        converted: &BTreeMap<&str, (&str, bool)>,
+        converted: &BTreeMap<&str, Converted<'_>>,
         header: StateHeader<'_>,
         rows: usize,
     ) -> Vec<RecordBatch> {
@@ -894,10 +987,12 @@ mod tests {
         out
     }
 
-    /// `now` as a state read back holds it: the converted figure's figid and source.
+    /// `now` as a state read back holds it: the converted figure's figid, source and row
+    /// hashes.
     fn now_with_figids(mut now: Rows) -> Rows {
         let a = now.get_mut("_figures/a.md").unwrap();
         (a.figid, a.inline) = (Some("a".into()), Some(true));
+        a.rows = Some(Box::new([u64::MAX, 0, 7, 1 << 63]));
         for r in now.values_mut().filter(|r| r.figid.is_none()) {
             r.inline = None;
         }
