@@ -53,7 +53,8 @@ for _ in $(seq "$RUNS"); do
     sleep 2.1
     read -r t b r < <(timed); full+=("$t"); bytes[full]=$b; rss[full]=$r
     read -r t b r < <(timed); none+=("$t"); bytes[none]=$b; rss[none]=$r
-    # Change 1 % of the figure files: a changed figtitle each.
+    # Change 1 % of the figure files: a changed figtitle each (inside the quotes of a quoted
+    # title, so that every changed record stays valid YAML).
     find "$WORK/corpus/_figures" -name '*.md' | sort | awk 'NR % 100 == 0' |
         while read -r f; do sed -i -E '0,/^figtitle: /s/^figtitle: (["'"'"']?)/figtitle: \1Changed /' "$f"; done
     read -r t b r < <(timed); one+=("$t"); bytes[one]=$b; rss[one]=$r

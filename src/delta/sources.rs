@@ -21,7 +21,6 @@
 //! shard's rows at the current version.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::arrow::array::{
@@ -112,6 +111,23 @@ impl From<&str> for Hash {
         match u128::from_str_radix(s, 16) {
             Ok(v) if hex => Hash::Xxh3(v.to_be_bytes()),
             _ => Hash::Text(s.into()),
+        }
+    }
+}
+
+impl Hash {
+    /// Appends the hash's text (as `Display` writes it) to `out`, without the formatter:
+    /// a load writes one for every corpus file.
+    fn push_to(&self, out: &mut String) {
+        match self {
+            Hash::Xxh3(bytes) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                for b in bytes {
+                    out.push(HEX[usize::from(b >> 4)] as char);
+                    out.push(HEX[usize::from(b & 15)] as char);
+                }
+            }
+            Hash::Text(t) => out.push_str(t),
         }
     }
 }
@@ -310,6 +326,7 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         + corpus.maps.iter().flatten().count()
         + corpus.rejects.len();
     let mut jobs = figures.chain(tables).chain(maps).chain(listed);
+    let root = Root::open(&corpus.root);
     let mut list = Vec::with_capacity(files + 1);
     let (mut bytes, mut hashed) = (0, 0);
     // In chunks, so that no list of every file with its full path is held at once: only
@@ -321,7 +338,7 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         }
         let looked: Vec<(String, SourceRow, u64, bool)> = chunk
             .into_par_iter()
-            .map(|job| job.look(corpus, before, scanned_ns))
+            .map(|job| job.look(corpus, &root, before, scanned_ns))
             .collect();
         for (rel, row, size, read) in looked {
             bytes += size;
@@ -337,6 +354,88 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         bytes,
         hashed,
         started_ns,
+    })
+}
+
+/// A corpus file a scan looks at.
+#[derive(Clone, Copy)]
+enum Located<'a> {
+    Figure(crate::discover::FigureFile<'a>),
+    /// A TSV or map file of `_data`.
+    Data(&'a TableFile),
+}
+
+impl Located<'_> {
+    fn rel(&self) -> &str {
+        match self {
+            Located::Figure(f) => f.rel,
+            Located::Data(f) => &f.rel,
+        }
+    }
+
+    fn path(&self, root: &std::path::Path) -> std::path::PathBuf {
+        match self {
+            Located::Figure(f) => f.path(root),
+            Located::Data(f) => f.path(root),
+        }
+    }
+
+    fn names_itself(&self) -> Option<&std::path::Path> {
+        match self {
+            Located::Figure(f) => f.names_itself(),
+            Located::Data(f) => f.names_itself(),
+        }
+    }
+}
+
+/// The corpus root, held open so that each file is looked up from it: `stat` of a path
+/// relative to an open directory walks the file's two or three names, not the root's path
+/// again (path walks were a third of a nothing-changed load).
+struct Root(Option<std::fs::File>);
+
+impl Root {
+    fn open(root: &std::path::Path) -> Root {
+        Root(std::fs::File::open(root).ok())
+    }
+
+    /// The stamp of `file`, of the corpus at `root`.
+    fn stamp(&self, file: Located<'_>, root: &std::path::Path) -> std::io::Result<Stamp> {
+        #[cfg(unix)]
+        if let (Some(dir), Some(rel)) = (&self.0, file.names_itself()) {
+            return stamp_at(dir, rel);
+        }
+        std::fs::metadata(file.path(root)).map(|m| Stamp::of(&m))
+    }
+}
+
+/// `fstatat(dir, rel)`, following symlinks as `std::fs::metadata` does, as a [`Stamp`] equal
+/// to the one [`Stamp::of`] makes of the same file.
+#[cfg(unix)]
+// `time_t`, `off_t` and `c_long` are `i64` here but not on every Unix: the conversions stay.
+#[allow(clippy::useless_conversion)]
+fn stamp_at(dir: &std::fs::File, rel: &std::path::Path) -> std::io::Result<Stamp> {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    let name = std::ffi::CString::new(rel.as_os_str().as_bytes())?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `name` is NUL-terminated and outlives the call; `st` is valid for a write of a
+    // `stat`, which fstatat fills when it returns 0.
+    let rc = unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), 0) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fstatat returned 0, so it wrote the whole struct.
+    let st = unsafe { st.assume_init() };
+    // Times before the epoch are 0, as `Stamp::of` gives them.
+    let mtime_ns = if st.st_mtime < 0 {
+        0
+    } else {
+        i64::from(st.st_mtime) * 1_000_000_000 + i64::from(st.st_mtime_nsec)
+    };
+    Ok(Stamp {
+        size: i64::from(st.st_size),
+        mtime_ns,
+        ctime_ns: i64::from(st.st_ctime) * 1_000_000_000 + i64::from(st.st_ctime_nsec),
     })
 }
 
@@ -359,40 +458,36 @@ impl Job<'_> {
     fn look(
         self,
         corpus: &Corpus,
+        root: &Root,
         before: Option<&Rows>,
         scanned_ns: Option<i64>,
     ) -> (String, SourceRow, u64, bool) {
-        let (rel, kind, path, figid) = match self {
-            Job::Figure(i) => {
-                let f = corpus.figures.at(i);
-                let path = f.path(&corpus.root);
-                (f.rel.to_owned(), Kind::Figure, path, None)
-            }
-            Job::Table(figid, file) => {
-                let path = file.path(&corpus.root);
-                (file.rel, Kind::Table, path, Some(figid.to_owned()))
-            }
-            Job::Map(file) => (file.rel.clone(), Kind::Map, file.path(&corpus.root), None),
+        let (kind, figid, file) = match &self {
+            Job::Figure(i) => (Kind::Figure, None, Located::Figure(corpus.figures.at(*i))),
+            Job::Table(figid, file) => (Kind::Table, Some(figid.to_string()), Located::Data(file)),
+            Job::Map(file) => (Kind::Map, None, Located::Data(file)),
             Job::Listed(rel) => {
                 let row = SourceRow::new(Kind::Listed, Hash::Text("".into()), None, None);
-                return (rel.to_owned(), row, 0, false);
+                return (rel.to_string(), row, 0, false);
             }
         };
+        let rel = file.rel();
         let last = before
-            .and_then(|b| b.get(&rel))
+            .and_then(|b| b.get(rel))
             .filter(|b| b.kind == kind && scanned_ns.is_some());
-        let (hash, stamp, bytes, read) = match std::fs::metadata(&path).map(|m| Stamp::of(&m)) {
+        let (hash, stamp, bytes, read) = match root.stamp(file, &corpus.root) {
             Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp), scanned_ns) => {
                 let hash = last.expect("trusted").content_hash.clone();
                 (hash, Some(stamp), stamp.size as u64, false)
             }
             // Stamped before reading: a write after this keeps a newer stamp.
-            stamp => match std::fs::read(&path) {
+            stamp => match std::fs::read(file.path(&corpus.root)) {
                 Ok(b) => (Hash::of(&b), stamp.ok(), b.len() as u64, true),
                 // Unreadable now: a value no content hashes to, so it counts as changed.
                 Err(e) => (Hash::Text(format!("unreadable: {e}").into()), None, 0, true),
             },
         };
+        let rel = rel.to_owned();
         (rel, SourceRow::new(kind, hash, figid, stamp), bytes, read)
     }
 }
@@ -449,43 +544,50 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
         };
     };
     let same = |a: &SourceRow, b: &SourceRow| a.kind == b.kind && a.content_hash == b.content_hash;
+    // One walk of both states by path (both sorted; a lookup a path would compare long
+    // shared prefixes millions of times at 200,000 records): whether anything differs,
+    // whether a map changed, the figid keys whose TSV set changed, and the figures gone.
+    let mut unchanged = true;
+    // A map file added, changed or removed: any record's wpid or ndex may differ.
+    let mut maps_changed = false;
+    // figid keys whose TSV set changed: a TSV added, changed or removed.
+    let mut dirty_keys: HashSet<&str> = HashSet::new();
+    // Figures of the last load gone as figures: missing now, or now of another kind (a
+    // figure that became unreadable, a symlink whose target was removed, is a listed
+    // reject now, and its old rows must go as if it were deleted). With: listed now.
+    let mut gone_figures = Vec::new();
+    for (path, n, b) in super::rows::outer_join(now, before) {
+        if matches!((n, b), (Some(n), Some(b)) if same(n, b)) {
+            continue;
+        }
+        unchanged = false;
+        maps_changed |= [n, b].iter().flatten().any(|r| r.kind == Kind::Map);
+        if let Some(n) = n.filter(|n| n.kind == Kind::Table) {
+            dirty_keys.extend(n.figid.as_deref());
+        }
+        let Some(b) = b else { continue };
+        if n.is_some_and(|n| n.kind == b.kind) {
+            continue;
+        }
+        match b.kind {
+            Kind::Table => dirty_keys.extend(b.figid.as_deref()),
+            Kind::Figure => gone_figures.push((path, b, n.is_some())),
+            _ => {}
+        }
+    }
     let mut plan = Plan {
-        unchanged: now.len() == before.len()
-            && now
-                .iter()
-                .all(|(p, r)| before.get(p).is_some_and(|b| same(r, b))),
+        unchanged,
         ..Plan::default()
     };
     if plan.unchanged {
         return plan;
     }
-    // A path of the last load is gone as that kind when it is missing now or is now of
-    // another kind: a figure or TSV that became unreadable (a symlink whose target was
-    // removed) is a listed reject now, and its old rows must go as if it were deleted.
-    let gone = |path: &str, kind: Kind| now.get(path).is_none_or(|r| r.kind != kind);
-    // A map file added, changed or removed: any record's wpid or ndex may differ.
-    let maps_changed = now
-        .iter()
-        .filter(|(_, r)| r.kind == Kind::Map)
-        .any(|(p, r)| !before.get(p).is_some_and(|b| same(r, b)))
-        || before
-            .iter()
-            .any(|(p, b)| b.kind == Kind::Map && !now.contains_key(p));
-    // figid keys whose TSV set changed: a TSV added, changed or removed.
-    let mut dirty_keys: HashSet<&str> = HashSet::new();
-    for (path, r) in now.iter().filter(|(_, r)| r.kind == Kind::Table) {
-        if !before.get(path).is_some_and(|b| same(r, b)) {
-            dirty_keys.extend(r.figid.as_deref());
-        }
-    }
-    for (path, b) in before.iter().filter(|(_, b)| b.kind == Kind::Table) {
-        if gone(path, Kind::Table) {
-            dirty_keys.extend(b.figid.as_deref());
-        }
-    }
+    let (mut now_at, mut before_at) = (now.cursor(), before.cursor());
     for (i, f) in corpus.figures.iter().enumerate() {
-        let r = &now[f.rel];
-        match before.get(f.rel) {
+        let r = now_at
+            .get(f.rel)
+            .expect("every figure file has a row in the scan");
+        match before_at.get(f.rel) {
             None => {
                 plan.added.push(f.rel.to_owned());
                 plan.decode.push(i);
@@ -518,16 +620,14 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
             }
         }
     }
-    for (path, b) in before.iter().filter(|(_, b)| b.kind == Kind::Figure) {
-        if gone(path, Kind::Figure) {
-            // Still an input when it is listed now (a reject): changed, not deleted.
-            if now.contains_key(path) {
-                plan.changed.push(path.clone());
-            } else {
-                plan.deleted.push(path.clone());
-            }
-            plan.remove_figids.extend(b.figid.clone());
+    for (path, b, listed) in gone_figures {
+        // Still an input when it is listed now (a reject): changed, not deleted.
+        if listed {
+            plan.changed.push(path.to_owned());
+        } else {
+            plan.deleted.push(path.to_owned());
         }
+        plan.remove_figids.extend(b.figid.clone());
     }
     plan.changed.sort();
     plan
@@ -551,17 +651,24 @@ pub fn state_batches(
     let mut batch = StateBatch::default();
     batch.options_row(&header);
     let mut text = String::new();
+    // Both sorted by source path: one walk of each instead of a lookup a row.
+    let mut converted = converted.iter().peekable();
     for (source_path, r) in now.iter() {
         if batch.rows == batch_rows.max(1) {
             emit(std::mem::take(&mut batch).finish()?)?;
         }
-        let figure = match converted.get(source_path.as_str()) {
+        while converted
+            .next_if(|(p, _)| **p < source_path.as_str())
+            .is_some()
+        {}
+        let this = converted.next_if(|(p, _)| **p == source_path.as_str());
+        let figure = match this.map(|(_, c)| c) {
             Some(c) if r.kind == Kind::Figure => (Some(c.figid), Some(c.inline), c.rows),
             _ if r.kind == Kind::Figure => (None, None, None),
             _ => (r.figid.as_deref(), None, None),
         };
         text.clear();
-        write!(text, "{}", r.content_hash).expect("writing to a String");
+        r.content_hash.push_to(&mut text);
         batch.row(source_path, r, &text, figure, header.load_version);
     }
     emit(batch.finish()?)
@@ -915,6 +1022,31 @@ mod tests {
         assert!(!stamp.trusted(Some(stamp), None));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_stamp_read_from_the_open_root_is_the_one_metadata_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let file = dir.path().join("sub").join("f.md");
+        std::fs::write(&file, "twelve bytes").unwrap();
+        std::os::unix::fs::symlink(&file, dir.path().join("link.md")).unwrap();
+        let root = Root::open(dir.path());
+        let want = Stamp::of(&std::fs::metadata(&file).unwrap());
+        assert_eq!(want.size, 12);
+        let figures: crate::discover::Figures =
+            ["sub/f.md", "link.md", "gone.md"].into_iter().collect();
+        for i in 0..2 {
+            let f = Located::Figure(figures.at(i));
+            assert_eq!(root.stamp(f, dir.path()).unwrap(), want, "{}", f.rel());
+        }
+        assert!(root
+            .stamp(Located::Figure(figures.at(2)), dir.path())
+            .is_err());
+        // Without the open root (or for a file its `rel` cannot name): by path.
+        let by_path = Root(None).stamp(Located::Figure(figures.at(1)), dir.path());
+        assert_eq!(by_path.unwrap(), want);
+    }
+
     #[test]
     fn a_state_without_the_schema_row_is_not_current() {
         let mut before = map(vec![row("_figures/a.md", Kind::Figure, "1", Some("a"))]);
@@ -1016,6 +1148,9 @@ mod tests {
             assert_eq!(Hash::from(other), Hash::Text(other.into()));
             assert_eq!(Hash::from(other).to_string(), other);
         }
+        let mut pushed = String::new();
+        h.push_to(&mut pushed);
+        assert_eq!(pushed, text);
         let zero = "0".repeat(32);
         assert_eq!(Hash::from(zero.as_str()), Hash::Xxh3([0; 16]));
         assert_eq!(Hash::Xxh3([0; 16]).to_string(), zero);

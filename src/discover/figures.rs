@@ -22,6 +22,12 @@ impl<'a> FigureFile<'a> {
         located(root, self.rel, self.lossy)
     }
 
+    /// The file's path relative to the corpus root, when `rel` names it (not a lossy one).
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
+    pub fn names_itself(&self) -> Option<&'a Path> {
+        self.lossy.is_none().then(|| Path::new(self.rel))
+    }
+
     /// The file name without `.md`: the figid by convention, used to pair TSVs with a record
     /// that was rejected before its figid was read.
     pub fn stem(&self) -> &'a str {

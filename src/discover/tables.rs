@@ -23,6 +23,12 @@ impl TableFile {
         located(root, &self.rel, self.lossy.as_deref())
     }
 
+    /// The file's path relative to the corpus root, when `rel` names it (not a lossy one).
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
+    pub fn names_itself(&self) -> Option<&Path> {
+        self.lossy.is_none().then(|| Path::new(self.rel.as_str()))
+    }
+
     pub(super) fn found(path: PathBuf, rel: String) -> Self {
         TableFile {
             lossy: lossy(path),
