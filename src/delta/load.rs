@@ -20,7 +20,7 @@ use super::{
     Shard, SOURCES_TABLE,
 };
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
-use crate::discover::{discover, Corpus};
+use crate::discover::{discover, require_corpus, Corpus};
 use crate::error::{Error, Result};
 use crate::schema::Table;
 use crate::write::{TableWriter, TableWriters};
@@ -30,18 +30,18 @@ pub fn load(opts: &LoadOptions) -> Result<LoadSummary> {
     let started = Instant::now();
     phase("start");
     register_object_stores();
-    let mut corpus = discover(&opts.input)?;
-    phase("discover");
-    if !opts.shard.is_whole() {
-        let keys = shard::figure_keys(&corpus, opts.convert.max_record_bytes);
-        opts.shard.restrict(&mut corpus, &keys);
-    }
+    // Refused before a table is touched (opening a local table creates its directory).
+    require_corpus(&opts.input)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
-    let mut summary = runtime.block_on(run(opts, &mut corpus))?;
+    // The corpus is listed while the tables are opened and the last state read: one is
+    // directory reads, the other the Delta logs and the state file.
+    let input = opts.input.clone();
+    let listing = std::thread::spawn(move || discover(&input));
+    let mut summary = runtime.block_on(run(opts, listing))?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -67,7 +67,10 @@ async fn open_targets(opts: &LoadOptions, root: &Url) -> Result<Vec<DeltaTarget>
     Ok(targets)
 }
 
-async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
+async fn run(
+    opts: &LoadOptions,
+    listing: std::thread::JoinHandle<Result<Corpus>>,
+) -> Result<LoadSummary> {
     let root = root_url(&opts.table, !opts.dry_run)?;
     let mut targets = open_targets(opts, &root).await?;
     phase("open tables");
@@ -123,6 +126,13 @@ async fn run(opts: &LoadOptions, corpus: &mut Corpus) -> Result<LoadSummary> {
         || loaded.as_ref().is_some_and(|b| !sources::schema_current(b));
     let before = if upgrade { None } else { loaded };
     phase("read state");
+    let corpus = &mut tokio::task::block_in_place(|| listing.join())
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    phase("discover");
+    if !opts.shard.is_whole() {
+        let keys = shard::figure_keys(corpus, opts.convert.max_record_bytes);
+        opts.shard.restrict(corpus, &keys);
+    }
     // The stamps of the last state spare reading the files that did not change.
     let last_scan = last_scan.filter(|_| !opts.verify);
     let now = &sources::scan(corpus, before.as_ref(), last_scan)?;

@@ -62,10 +62,10 @@ impl Corpus {
     }
 }
 
-/// Lists the corpus at `root`.
-pub fn discover(root: &Path) -> Result<Corpus> {
-    let figures_dir = root.join("_figures");
-    if !figures_dir.is_dir() {
+/// Checks that `root` is a corpus (it has a `_figures` directory), before anything is done
+/// with it: what [`discover`] checks first.
+pub fn require_corpus(root: &Path) -> Result<()> {
+    if !root.join("_figures").is_dir() {
         return Err(Error::Source {
             path: root.to_path_buf(),
             reason: if root.is_dir() {
@@ -77,6 +77,13 @@ pub fn discover(root: &Path) -> Result<Corpus> {
             },
         });
     }
+    Ok(())
+}
+
+/// Lists the corpus at `root`.
+pub fn discover(root: &Path) -> Result<Corpus> {
+    require_corpus(root)?;
+    let figures_dir = root.join("_figures");
     // The two folders are listed at once: listing is mostly waiting on the file system, and
     // it runs before any decoding can start.
     let data_dir = root.join("_data");
