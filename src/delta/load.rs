@@ -551,9 +551,11 @@ fn write_state(
         path: path.to_path_buf(),
         source,
     })?;
-    // Paths, hashes and figids are unique: a dictionary would only cost time.
+    // Paths, hashes and figids are unique: a dictionary would only cost time, and min/max
+    // statistics too (the state is read whole, never filtered).
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::None)
         .set_dictionary_enabled(false)
         .set_column_dictionary_enabled("kind".into(), true)
         .build();
