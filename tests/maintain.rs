@@ -18,7 +18,7 @@ fn all_tables() -> Vec<&'static str> {
 }
 
 /// Figure files with rows in every data table: a genes, chemicals and diseases TSV each.
-fn full_records(corpus: &Path) -> Vec<PathBuf> {
+pub(crate) fn full_records(corpus: &Path) -> Vec<PathBuf> {
     figure_files(corpus)
         .into_iter()
         .filter(|f| {

@@ -201,8 +201,9 @@ def test_twelve_loads_leave_checkpoints_that_deltalake_and_polars_read(
     summaries = []
     for i in range(12):
         if i == 1:
-            # Converted records with a title and rows in every child table: each later load
-            # changes one, so every data table gets a commit per load.
+            # Converted records with a title: each later load changes one title, and drops a
+            # row from a TSV of each child table (a record's rows in a table that stay the
+            # same leave that table alone), so every data table gets a commit per load.
             first = pl.read_delta(str(root / "figures")).filter(pl.col("figtitle").is_not_null())
             for child in CHILD_TABLES:
                 ids = pl.read_delta(str(root / child))["figid"].unique()
@@ -213,12 +214,25 @@ def test_twelve_loads_leave_checkpoints_that_deltalake_and_polars_read(
                 if plain_title(f.read_text(encoding="utf-8"))
             ]
             assert figures, "a record with genes, chemicals, diseases and a plain title"
+            tsvs = {
+                child: [
+                    copy / "_data" / f"{figid}-{child.removeprefix('figure_')}.tsv"
+                    for figid in pl.read_delta(str(root / child))["figid"].unique().to_list()
+                ]
+                for child in CHILD_TABLES
+            }
         if i:
             f = figures[i % len(figures)]
             f.write_text(
                 f.read_text(encoding="utf-8").replace("figtitle: ", f"figtitle: Load{i} ", 1),
                 encoding="utf-8",
             )
+            for child, paths in tsvs.items():
+                # The TSV with the most rows loses its last one (each keeps one at least).
+                rows = {t: t.read_text(encoding="utf-8").splitlines() for t in paths if t.is_file()}
+                t, lines = max(rows.items(), key=lambda kv: (len(kv[1]), str(kv[0])))
+                assert len(lines) > 2, (child, t, "a header and two rows")
+                t.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
         summaries.append(run_load(etl_bin, copy, str(root)))
         assert summaries[-1]["committed"], summaries[-1]
         assert summaries[-1]["rejected"] == summaries[0]["rejected"], summaries[-1]
