@@ -256,7 +256,8 @@ async fn run(
             actions.insert(0, target.schema_update()?);
         }
         let (path, rows) = &decoded.files[i];
-        let new_rows = match changes.same.get(i).filter(|same| !same.is_empty()) {
+        // Without the rows of records whose rows in this table stay as they were.
+        let (rows, path) = match changes.same.get(i).filter(|same| !same.is_empty()) {
             Some(same) => {
                 let out = work.dir.join(format!("new-{i}"));
                 without_figids(*table, path, &out, same, &opts.convert.write)?
@@ -264,10 +265,8 @@ async fn run(
             }
             None => (*rows, path.clone()),
         };
-        if new_rows.0 > 0 {
-            let add = target
-                .upload(&new_rows.1, &names.next(), new_rows.0)
-                .await?;
+        if rows > 0 {
+            let add = target.upload(&path, &names.next(), rows).await?;
             actions.push(Action::Add(add));
         }
         // A table with nothing to change gets no commit, but every table exists after a

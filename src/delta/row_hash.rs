@@ -53,8 +53,12 @@ impl TableRowHasher {
             })?;
         }
         let figid = batch.column(figid).as_string::<i32>();
+        let mut key = 0;
         for (i, &row) in self.row.iter().enumerate() {
-            let key = figid_key(figid.value(i));
+            // A record's rows come together: its figid is hashed once, not once a row.
+            if i == 0 || figid.value(i) != figid.value(i - 1) {
+                key = figid_key(figid.value(i));
+            }
             match self.hashes.last_mut() {
                 Some((k, h)) if *k == key => {
                     *h = XxHash3_64::oneshot_with_seed(*h, &row.to_le_bytes())
