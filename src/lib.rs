@@ -66,6 +66,7 @@ mod maps;
 mod merge;
 mod options;
 mod ordered;
+mod packed;
 mod pipeline;
 mod publish;
 mod read;

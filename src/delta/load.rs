@@ -22,6 +22,7 @@ use super::{
 use crate::convert::{decode_corpus, Selection, Sink, TableSink};
 use crate::discover::{discover, require_corpus, Corpus};
 use crate::error::{Error, Result};
+use crate::packed::Packed;
 use crate::schema::Table;
 use crate::write::{TableWriter, TableWriters};
 
@@ -97,13 +98,14 @@ async fn run(
             // Batch by batch: the state of a large corpus is never held as Arrow whole.
             let files = state.files()?;
             let owned = files.iter().filter(|f| opts.shard.owns_file(&f.path));
-            let mut list = Vec::with_capacity(owned.clone().map(|f| f.rows as usize).sum());
+            let count = owned.clone().map(|f| f.rows as usize).sum();
+            let mut list = sources::RowsBuilder::with_capacity(count, 0);
             for f in owned {
                 state
                     .read_each(&f.path, |b| sources::add_rows(&mut list, &b))
                     .await?;
             }
-            let mut rows = sources::Rows::from_list(list);
+            let mut rows = list.finish();
             last_scan = sources::scan_started(&rows);
             // Loaded with other options (or by another version): what converted then may
             // not convert now, so everything is rebuilt.
@@ -212,16 +214,20 @@ async fn run(
             };
             (k.source_path.as_str(), c)
         })
-        .chain(decoded.converted.iter().zip(&changes.rows).map(
-            |((path, (figid, inline)), rows)| {
-                let c = sources::Converted {
-                    figid: figid.as_str(),
-                    inline: *inline,
-                    rows: rows.as_ref(),
-                };
-                (path.as_str(), c)
-            },
-        ))
+        .chain(
+            decoded
+                .converted
+                .iter()
+                .zip(&changes.rows)
+                .map(|((path, figid, inline), rows)| {
+                    let c = sources::Converted {
+                        figid,
+                        inline,
+                        rows: rows.as_ref(),
+                    };
+                    (path, c)
+                }),
+        )
         .collect();
     phase("changes");
     let header = sources::StateHeader {
@@ -326,8 +332,7 @@ fn check_shard_layout(targets: &[DeltaTarget], shard: Shard) -> Result<()> {
 struct Decoded {
     /// Per table (in [`Table::ALL`] order): the local Parquet file and its row count.
     files: Vec<(PathBuf, u64)>,
-    /// Converted records: (source path, (figid, entities inline)), in the order written.
-    converted: Vec<(String, (String, bool))>,
+    converted: ConvertedRecords,
     /// The row hashes of the converted records, per data table.
     hashes: Vec<TableHashes>,
     rejected: u64,
@@ -339,7 +344,7 @@ struct Decoded {
 /// and hashing each record's rows per data table.
 struct LoadSink {
     writers: TableWriters,
-    converted: Vec<(String, (String, bool))>,
+    converted: ConvertedRecords,
     hashers: Vec<TableRowHasher>,
 }
 
@@ -349,7 +354,39 @@ struct LoadTable<'a> {
     table: Table,
     writer: &'a mut TableWriter,
     hasher: Option<&'a mut TableRowHasher>,
-    converted: Option<&'a mut Vec<(String, (String, bool))>>,
+    converted: Option<&'a mut ConvertedRecords>,
+}
+
+/// The records a load converted, in the order written: source path, figid, and whether the
+/// entities came inline. Packed: a full load notes every record of the corpus.
+#[derive(Default)]
+struct ConvertedRecords {
+    paths: Packed,
+    figids: Packed,
+    inline: Vec<bool>,
+}
+
+impl ConvertedRecords {
+    fn push(&mut self, path: &str, figid: &str, inline: bool) {
+        self.paths.push(path);
+        self.figids.push(figid);
+        self.inline.push(inline);
+    }
+
+    fn len(&self) -> usize {
+        self.inline.len()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.paths.shrink_to_fit();
+        self.figids.shrink_to_fit();
+        self.inline.shrink_to_fit();
+    }
+
+    /// (source path, figid, entities inline) of each record, in the order written.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str, bool)> + '_ {
+        (0..self.len()).map(|i| (self.paths.at(i), self.figids.at(i), self.inline[i]))
+    }
 }
 
 impl TableSink for LoadTable<'_> {
@@ -358,10 +395,7 @@ impl TableSink for LoadTable<'_> {
             let col = |name| batch.column(Table::Figures.column(name)).as_string::<i32>();
             let (path, figid, source) = (col("source_path"), col("figid"), col("entity_source"));
             for i in 0..batch.num_rows() {
-                converted.push((
-                    path.value(i).to_owned(),
-                    (figid.value(i).to_owned(), source.value(i) == "inline"),
-                ));
+                converted.push(path.value(i), figid.value(i), source.value(i) == "inline");
             }
         }
         if let Some(hasher) = self.hasher.as_deref_mut() {
@@ -420,7 +454,7 @@ impl TableChanges {
             same: vec![HashSet::new(); DATA_TABLES],
             rows: Vec::with_capacity(decoded.converted.len()),
         };
-        for (path, (figid, _)) in &decoded.converted {
+        for (path, figid, _) in decoded.converted.iter() {
             let mut now = [0; DATA_TABLES];
             let mut known = true;
             for (h, table) in now.iter_mut().zip(&decoded.hashes) {
@@ -431,15 +465,15 @@ impl TableChanges {
             }
             let now = known.then_some(now);
             changes.rows.push(now);
-            if kept.contains(figid.as_str()) {
-                everywhere.insert(figid.clone());
+            if kept.contains(figid) {
+                everywhere.insert(figid.to_owned());
             }
             let Ok(i) = previous.binary_search_by(|p| p.source_path.as_str().cmp(path)) else {
                 continue;
             };
             matched[i] = true;
             let before = &previous[i];
-            if before.figid != *figid {
+            if before.figid != figid {
                 everywhere.insert(before.figid.clone());
                 continue;
             }
@@ -450,7 +484,7 @@ impl TableChanges {
                 } else {
                     &mut changes.remove
                 };
-                set[t].insert(figid.clone());
+                set[t].insert(figid.to_owned());
             }
         }
         // Decoded again but converted no more (rejected now): their rows go.
@@ -472,9 +506,11 @@ fn decode(
 ) -> Result<Decoded> {
     let mut sink = LoadSink {
         writers: TableWriters::create(dir, corpus.inputs() as u64, &opts.convert.write)?,
-        converted: Vec::new(),
+        converted: ConvertedRecords::default(),
+        // Sized for every record decoded (the most figids a table can have): grown by
+        // doubling, four of them held up to twice the room at a full load's peak.
         hashers: (0..DATA_TABLES)
-            .map(|_| TableRowHasher::default())
+            .map(|_| TableRowHasher::with_capacity(plan.decode.len()))
             .collect(),
     };
     let selection = Selection::Subset {
@@ -483,6 +519,7 @@ fn decode(
     };
     let merged = decode_corpus(corpus, selection, &opts.convert, &mut sink)?;
     let outputs = sink.writers.close()?;
+    sink.converted.shrink_to_fit();
     let files = outputs
         .into_iter()
         .map(|(t, out)| (dir.join(t.name()).join("part-00000.parquet"), out.rows))

@@ -38,6 +38,14 @@ pub struct TableRowHasher {
 }
 
 impl TableRowHasher {
+    /// A hasher with room for the rows of `records` records.
+    pub fn with_capacity(records: usize) -> Self {
+        TableRowHasher {
+            hashes: Vec::with_capacity(records),
+            row: Vec::new(),
+        }
+    }
+
     /// Folds the rows of `batch` into the hashes; `figid` is the index of its figid column.
     pub fn add(&mut self, batch: &RecordBatch, figid: usize) -> Result<()> {
         let n = batch.num_rows();
@@ -72,24 +80,29 @@ impl TableRowHasher {
     }
 
     /// The hashes by figid key, sorted; keys seen twice (rows apart, or colliding) have none.
-    pub fn finish(mut self) -> TableHashes {
-        self.hashes.sort_unstable();
-        let mut out = TableHashes::default();
-        for (key, hash) in self.hashes {
-            if out.repeated.last() == Some(&key) {
+    pub fn finish(self) -> TableHashes {
+        // In place: the list holds a hash for each record of a full load.
+        let mut hashes = self.hashes;
+        hashes.sort_unstable();
+        let mut repeated = Vec::new();
+        let mut kept = 0;
+        for i in 0..hashes.len() {
+            let (key, hash) = hashes[i];
+            if repeated.last() == Some(&key) {
                 continue;
             }
-            if out.hashes.last().is_some_and(|(k, _)| *k == key) {
-                out.hashes.pop();
-                out.repeated.push(key);
+            if kept > 0 && hashes[kept - 1].0 == key {
+                kept -= 1;
+                repeated.push(key);
                 continue;
             }
             // A record with rows never hashes as one without.
-            out.hashes
-                .push((key, if hash == NO_ROWS { 1 } else { hash }));
+            hashes[kept] = (key, if hash == NO_ROWS { 1 } else { hash });
+            kept += 1;
         }
-        out.hashes.shrink_to_fit();
-        out
+        hashes.truncate(kept);
+        hashes.shrink_to_fit();
+        TableHashes { hashes, repeated }
     }
 }
 

@@ -2,39 +2,108 @@
 //! list. A load holds two of these for every file of the corpus (the last load's and the
 //! scan's), so the layout is the memory of a load: a list costs its entries and nothing
 //! else, where a `BTreeMap` built from it would hold both for a moment and one built by
-//! inserting sorted keys one at a time keeps its nodes about half full.
+//! inserting sorted keys one at a time keeps its nodes about half full; and its paths are
+//! packed in one buffer, not a heap block each.
 
 use super::sources::SourceRow;
+use crate::packed::Packed;
 
-/// Rows sorted by source path, each path once; looked up by binary search.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Rows(Vec<(String, SourceRow)>);
+/// Rows by source path, each path once, looked up by binary search. The paths are packed in
+/// one buffer in the order the rows came (a load holds ~400,000 of them twice at 200,000
+/// records), and `order` lists the rows sorted by path: a scan's rows, which come in no
+/// single order, are sorted without a second buffer of paths or rows.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    paths: Packed,
+    rows: Vec<SourceRow>,
+    /// Positions in `paths` and `rows`, in path order; a row left out (a duplicate, a
+    /// removed row) is no longer listed here.
+    order: Vec<u32>,
+}
 
-impl Rows {
-    /// The rows of `list`, whose paths are unique (a corpus lists each path once, and a state
-    /// was written from such rows); were one there twice, one of its rows would stay.
-    pub fn from_list(mut list: Vec<(String, SourceRow)>) -> Rows {
-        // In place: a stable sort would take a buffer of half the list (~20 MB at 200,000
-        // records) at the load's peak. A state read back is sorted already.
-        if !list.is_sorted_by(|a, b| a.0 <= b.0) {
-            list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+/// Rows as they come (a scan's, a state's), made into [`Rows`] by [`RowsBuilder::finish`].
+#[derive(Debug, Default)]
+pub struct RowsBuilder {
+    paths: Packed,
+    rows: Vec<SourceRow>,
+}
+
+impl RowsBuilder {
+    /// Room for `count` rows whose paths have `bytes` bytes in all.
+    pub fn with_capacity(count: usize, bytes: usize) -> Self {
+        RowsBuilder {
+            paths: Packed::with_capacity(count, bytes),
+            rows: Vec::with_capacity(count),
         }
-        list.dedup_by(|a, b| a.0 == b.0);
-        list.shrink_to_fit();
-        Rows(list)
     }
 
+    /// Room for `bytes` more bytes of paths, exactly (a state's batch knows its paths'
+    /// bytes; growing by doubling would hold up to twice the buffer).
+    pub fn reserve_path_bytes(&mut self, bytes: usize) {
+        self.paths.reserve_exact(bytes);
+    }
+
+    pub fn push(&mut self, path: &str, row: SourceRow) {
+        self.paths.push(path);
+        self.rows.push(row);
+    }
+
+    /// The rows ordered by path; of a path there twice, one row stays (a corpus lists each
+    /// path once, and a state was written from such rows). A state read back is sorted
+    /// already.
+    pub fn finish(self) -> Rows {
+        let RowsBuilder {
+            mut paths,
+            mut rows,
+        } = self;
+        let n = u32::try_from(rows.len()).expect("fewer than 2^32 corpus files");
+        let mut order: Vec<u32> = (0..n).collect();
+        let at = |i: &u32| paths.at(*i as usize);
+        if !(1..order.len()).all(|i| paths.at(i - 1) < paths.at(i)) {
+            order.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+            order.dedup_by(|a, b| at(a) == at(b));
+        }
+        paths.shrink_to_fit();
+        rows.shrink_to_fit();
+        Rows { paths, rows, order }
+    }
+}
+
+impl Rows {
+    /// The rows of `list` (see [`RowsBuilder::finish`]).
+    pub fn from_list(list: Vec<(String, SourceRow)>) -> Rows {
+        let bytes = list.iter().map(|(p, _)| p.len()).sum();
+        let mut b = RowsBuilder::with_capacity(list.len(), bytes);
+        for (path, row) in list {
+            b.push(&path, row);
+        }
+        b.finish()
+    }
+
+    /// The path at position `k` of the path order.
+    fn path(&self, k: usize) -> &str {
+        self.paths.at(self.order[k] as usize)
+    }
+
+    /// The row at position `k` of the path order.
+    fn row(&self, k: usize) -> &SourceRow {
+        &self.rows[self.order[k] as usize]
+    }
+
+    /// `Ok` with the position of `path` in the path order, or `Err` with where it would go.
     fn find(&self, path: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(p, _)| p.as_str().cmp(path))
+        self.order
+            .binary_search_by(|&i| self.paths.at(i as usize).cmp(path))
     }
 
     pub fn get(&self, path: &str) -> Option<&SourceRow> {
-        self.find(path).ok().map(|i| &self.0[i].1)
+        self.find(path).ok().map(|k| self.row(k))
     }
 
     #[cfg(test)]
     pub fn get_mut(&mut self, path: &str) -> Option<&mut SourceRow> {
-        self.find(path).ok().map(|i| &mut self.0[i].1)
+        let k = self.find(path).ok()?;
+        Some(&mut self.rows[self.order[k] as usize])
     }
 
     #[cfg(test)]
@@ -46,56 +115,73 @@ impl Rows {
     #[cfg(test)]
     pub fn insert(&mut self, path: String, row: SourceRow) {
         match self.find(&path) {
-            Ok(i) => self.0[i].1 = row,
-            Err(i) => self.0.insert(i, (path, row)),
+            Ok(k) => self.rows[self.order[k] as usize] = row,
+            Err(k) => {
+                self.order.insert(k, self.rows.len() as u32);
+                self.paths.push(&path);
+                self.rows.push(row);
+            }
         }
     }
 
+    /// Takes the row of `path` out of the order (its bytes stay until the rows are dropped:
+    /// a load removes one row, the options row).
     pub fn remove(&mut self, path: &str) -> Option<SourceRow> {
-        self.find(path).ok().map(|i| self.0.remove(i).1)
+        let k = self.find(path).ok()?;
+        let i = self.order.remove(k) as usize;
+        Some(self.rows[i].clone())
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.order.len()
     }
 
     #[cfg_attr(not(test), allow(dead_code))] // the pair of `len`
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.order.is_empty()
     }
 
     /// Every row with its path, in path order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &SourceRow)> + '_ {
-        self.0.iter().map(|(p, r)| (p, r))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SourceRow)> + '_ {
+        (0..self.order.len()).map(|k| (self.path(k), self.row(k)))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &SourceRow> + '_ {
-        self.0.iter().map(|(_, r)| r)
+        (0..self.order.len()).map(|k| self.row(k))
     }
 
     #[cfg(test)]
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut SourceRow> + '_ {
-        self.0.iter_mut().map(|(_, r)| r)
+        let listed: std::collections::HashSet<u32> = self.order.iter().copied().collect();
+        self.rows
+            .iter_mut()
+            .enumerate()
+            .filter(move |(i, _)| listed.contains(&(*i as u32)))
+            .map(|(_, r)| r)
+    }
+
+    /// A cursor for looking up paths in ascending order (see [`Cursor`]).
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor { rows: self, at: 0 }
     }
 }
 
-impl Rows {
-    /// A cursor for looking up paths in ascending order (see [`Cursor`]).
-    pub fn cursor(&self) -> Cursor<'_> {
-        Cursor {
-            rows: &self.0,
-            at: 0,
-        }
+impl PartialEq for Rows {
+    /// Equal when they hold the same rows by the same paths (however they are stored).
+    fn eq(&self, other: &Rows) -> bool {
+        self.order.len() == other.order.len() && self.iter().eq(other.iter())
     }
 }
+
+impl Eq for Rows {}
 
 /// Every path of `a` or `b` once, in order, with its row in each (a full outer join).
 pub fn outer_join<'a>(
     a: &'a Rows,
     b: &'a Rows,
 ) -> impl Iterator<Item = (&'a str, Option<&'a SourceRow>, Option<&'a SourceRow>)> {
-    let (mut a, mut b) = (a.0.iter().peekable(), b.0.iter().peekable());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
     std::iter::from_fn(move || {
         let order = match (a.peek(), b.peek()) {
             (None, None) => return None,
@@ -104,12 +190,12 @@ pub fn outer_join<'a>(
             (Some((pa, _)), Some((pb, _))) => pa.cmp(pb),
         };
         Some(match order {
-            std::cmp::Ordering::Less => a.next().map(|(p, r)| (p.as_str(), Some(r), None))?,
-            std::cmp::Ordering::Greater => b.next().map(|(p, r)| (p.as_str(), None, Some(r)))?,
+            std::cmp::Ordering::Less => a.next().map(|(p, r)| (p, Some(r), None))?,
+            std::cmp::Ordering::Greater => b.next().map(|(p, r)| (p, None, Some(r)))?,
             std::cmp::Ordering::Equal => {
                 let (p, ra) = a.next()?;
                 let (_, rb) = b.next()?;
-                (p.as_str(), Some(ra), Some(rb))
+                (p, Some(ra), Some(rb))
             }
         })
     })
@@ -119,31 +205,25 @@ pub fn outer_join<'a>(
 /// a path would compare ~17 long, mostly shared prefixes each (a plan looks up every corpus
 /// file). A path out of order is still found, by a search.
 pub struct Cursor<'a> {
-    rows: &'a [(String, SourceRow)],
+    rows: &'a Rows,
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub fn get(&mut self, path: &str) -> Option<&'a SourceRow> {
-        let behind = self.at > 0 && self.rows[self.at - 1].0.as_str() >= path;
+        let rows = self.rows;
+        let behind = self.at > 0 && rows.path(self.at - 1) >= path;
         if behind {
-            let i = self.rows.binary_search_by(|(p, _)| p.as_str().cmp(path));
-            return i.ok().map(|i| &self.rows[i].1);
+            return rows.get(path);
         }
-        while self
-            .rows
-            .get(self.at)
-            .is_some_and(|(p, _)| p.as_str() < path)
-        {
+        while self.at < rows.order.len() && rows.path(self.at) < path {
             self.at += 1;
         }
-        match self.rows.get(self.at) {
-            Some((p, r)) if p == path => {
-                self.at += 1;
-                Some(r)
-            }
-            _ => None,
+        if self.at < rows.order.len() && rows.path(self.at) == path {
+            self.at += 1;
+            return Some(rows.row(self.at - 1));
         }
+        None
     }
 }
 
@@ -162,12 +242,17 @@ impl FromIterator<(String, SourceRow)> for Rows {
     }
 }
 
+#[cfg(test)]
 impl IntoIterator for Rows {
     type Item = (String, SourceRow);
     type IntoIter = std::vec::IntoIter<(String, SourceRow)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        let all: Vec<_> = self
+            .iter()
+            .map(|(p, r)| (p.to_owned(), r.clone()))
+            .collect();
+        all.into_iter()
     }
 }
 
@@ -231,7 +316,7 @@ mod tests {
         let r = rows(&[("c", "1"), ("a", "2"), ("b", "3"), ("c", "4")]);
         let got: Vec<(&str, String)> = r
             .iter()
-            .map(|(p, r)| (p.as_str(), r.content_hash.to_string()))
+            .map(|(p, r)| (p, r.content_hash.to_string()))
             .collect();
         assert_eq!(got[..2], [("a", "2".into()), ("b", "3".into())]);
         assert_eq!(got[2].0, "c");
@@ -246,7 +331,7 @@ mod tests {
         r.insert("c".into(), row("3"));
         r.insert("a".into(), row("0"));
         r.insert("d".into(), row("4"));
-        let paths: Vec<&str> = r.iter().map(|(p, _)| p.as_str()).collect();
+        let paths: Vec<&str> = r.iter().map(|(p, _)| p).collect();
         assert_eq!(paths, ["a", "b", "c", "d"]);
         assert_eq!(r["d"].content_hash, Hash::from("4"));
         r.get_mut("b").unwrap().content_hash = "9".into();
@@ -254,5 +339,33 @@ mod tests {
         assert_eq!(r.remove("b"), None);
         assert_eq!(r.values().count(), 3);
         assert!(!r.is_empty() && Rows::default().is_empty());
+    }
+
+    proptest::proptest! {
+        /// However the rows come, they are listed once a path, in path order, each found by
+        /// `get` and by a cursor walking in order; a removed path is gone, the rest stay.
+        #[test]
+        fn finished_rows_are_sorted_unique_and_found(
+            pairs in proptest::collection::vec(("[ab/_-]{0,4}", 0u8..9), 0..40),
+        ) {
+            let r: Rows = pairs.iter().map(|(p, h)| (p.clone(), row(&h.to_string()))).collect();
+            let mut want: Vec<&str> = pairs.iter().map(|(p, _)| p.as_str()).collect();
+            want.sort_unstable();
+            want.dedup();
+            let got: Vec<&str> = r.iter().map(|(p, _)| p).collect();
+            proptest::prop_assert_eq!(&got, &want);
+            let mut cursor = r.cursor();
+            for (p, row) in r.iter() {
+                proptest::prop_assert_eq!(r.get(p), Some(row));
+                proptest::prop_assert_eq!(cursor.get(p), Some(row));
+            }
+            if let Some(&gone) = want.first() {
+                let mut less = r.clone();
+                proptest::prop_assert!(less.remove(gone).is_some());
+                proptest::prop_assert!(less.get(gone).is_none());
+                proptest::prop_assert_eq!(less.iter().count(), want.len() - 1);
+                proptest::prop_assert!(want[1..].iter().all(|p| less.get(p) == r.get(p)));
+            }
+        }
     }
 }

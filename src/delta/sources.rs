@@ -141,7 +141,7 @@ impl std::fmt::Display for Hash {
     }
 }
 
-pub use super::rows::Rows;
+pub use super::rows::{Rows, RowsBuilder};
 
 /// Everything besides the corpus that decides what a load converts: the tool and schema
 /// version and the options that change rows (`--max-record-bytes` makes files `too_large`).
@@ -225,7 +225,7 @@ pub struct SourceRow {
     /// xxh3-128 of the file's bytes.
     pub content_hash: Hash,
     /// Figure: the figid it converted to (NULL when rejected). Table: the figid in its name.
-    pub figid: Option<String>,
+    pub figid: Option<Box<str>>,
     /// Figure: true when its entities came from inline lists.
     pub inline: Option<bool>,
     /// The file's stamp when it was hashed (`None` for rows that are not files, and in a
@@ -239,7 +239,7 @@ pub struct SourceRow {
 }
 
 impl SourceRow {
-    fn new(kind: Kind, content_hash: Hash, figid: Option<String>, stamp: Option<Stamp>) -> Self {
+    fn new(kind: Kind, content_hash: Hash, figid: Option<Box<str>>, stamp: Option<Stamp>) -> Self {
         SourceRow {
             kind,
             content_hash,
@@ -315,19 +315,24 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         set.files(figid)
             .map(move |(_, file)| Job::Table(figid, file))
     });
-    let maps = corpus.maps.iter().flatten().map(Job::Map);
-    let listed = corpus.rejects.iter().map(|r| Job::Listed(&r.source_path));
-    let files = corpus.figures.len()
-        + corpus
-            .tables
-            .iter()
-            .map(|(figid, set)| set.files(figid).count())
-            .sum::<usize>()
-        + corpus.maps.iter().flatten().count()
-        + corpus.rejects.len();
-    let mut jobs = figures.chain(tables).chain(maps).chain(listed);
+    let map_jobs = corpus.maps.iter().flatten().map(Job::Map);
+    let listed_jobs = corpus.rejects.iter().map(|r| Job::Listed(&r.source_path));
+    // The rows and their paths' bytes, to size the lists once.
+    let (mut files, mut path_bytes) = (0, 0);
+    let figure_paths = corpus.figures.iter().map(|f| f.rel.len());
+    let table_paths = corpus
+        .tables
+        .iter()
+        .flat_map(|(figid, set)| set.files(figid).map(|(_, f)| f.rel.len()));
+    let maps = corpus.maps.iter().flatten().map(|f| f.rel.len());
+    let listed = corpus.rejects.iter().map(|r| r.source_path.len());
+    for len in figure_paths.chain(table_paths).chain(maps).chain(listed) {
+        files += 1;
+        path_bytes += len;
+    }
+    let mut jobs = figures.chain(tables).chain(map_jobs).chain(listed_jobs);
     let root = Root::open(&corpus.root);
-    let mut list = Vec::with_capacity(files + 1);
+    let mut list = RowsBuilder::with_capacity(files + 1, path_bytes + SCHEMA_ROW.len());
     let (mut bytes, mut hashed) = (0, 0);
     // In chunks, so that no list of every file with its full path is held at once: only
     // the rows themselves grow with the corpus.
@@ -343,14 +348,14 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         for (rel, row, size, read) in looked {
             bytes += size;
             hashed += u64::from(read);
-            list.push((rel, row));
+            list.push(&rel, row);
         }
     }
     let schema = Hash::Text(crate::SCHEMA_VERSION.to_string().into());
     let schema = SourceRow::new(Kind::Schema, schema, None, None);
-    list.push((SCHEMA_ROW.to_owned(), schema));
+    list.push(SCHEMA_ROW, schema);
     Ok(Scan {
-        rows: Rows::from_list(list),
+        rows: list.finish(),
         bytes,
         hashed,
         started_ns,
@@ -464,7 +469,7 @@ impl Job<'_> {
     ) -> (String, SourceRow, u64, bool) {
         let (kind, figid, file) = match &self {
             Job::Figure(i) => (Kind::Figure, None, Located::Figure(corpus.figures.at(*i))),
-            Job::Table(figid, file) => (Kind::Table, Some(figid.to_string()), Located::Data(file)),
+            Job::Table(figid, file) => (Kind::Table, Some(Box::from(*figid)), Located::Data(file)),
             Job::Map(file) => (Kind::Map, None, Located::Data(file)),
             Job::Listed(rel) => {
                 let row = SourceRow::new(Kind::Listed, Hash::Text("".into()), None, None);
@@ -599,7 +604,7 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
                     && converted.is_some_and(|id| !dirty_keys.contains(id));
                 if clean {
                     plan.kept.push(Kept {
-                        figid: b.figid.clone().expect("checked"),
+                        figid: b.figid.as_deref().expect("checked").to_owned(),
                         source_path: f.rel.to_owned(),
                         inline: b.inline.unwrap_or(false),
                     });
@@ -612,7 +617,7 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
                 if let Some(figid) = &b.figid {
                     plan.previous.push(Previous {
                         source_path: f.rel.to_owned(),
-                        figid: figid.clone(),
+                        figid: figid.to_string(),
                         rows: b.rows.clone(),
                     });
                 }
@@ -627,7 +632,8 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
         } else {
             plan.deleted.push(path.to_owned());
         }
-        plan.remove_figids.extend(b.figid.clone());
+        plan.remove_figids
+            .extend(b.figid.as_deref().map(str::to_owned));
     }
     plan.changed.sort();
     plan
@@ -657,11 +663,8 @@ pub fn state_batches(
         if batch.rows == batch_rows.max(1) {
             emit(std::mem::take(&mut batch).finish()?)?;
         }
-        while converted
-            .next_if(|(p, _)| **p < source_path.as_str())
-            .is_some()
-        {}
-        let this = converted.next_if(|(p, _)| **p == source_path.as_str());
+        while converted.next_if(|(p, _)| **p < source_path).is_some() {}
+        let this = converted.next_if(|(p, _)| **p == source_path);
         let figure = match this.map(|(_, c)| c) {
             Some(c) if r.kind == Kind::Figure => (Some(c.figid), Some(c.inline), c.rows),
             _ if r.kind == Kind::Figure => (None, None, None),
@@ -780,15 +783,15 @@ impl StateBatch {
 /// Reads state rows back from batches of `_pfocr_sources`.
 #[cfg(test)]
 pub fn rows_from_batches(batches: &[RecordBatch]) -> Result<Rows> {
-    let mut rows = Vec::new();
+    let mut rows = RowsBuilder::default();
     for b in batches {
         add_rows(&mut rows, b)?;
     }
-    Ok(Rows::from_list(rows))
+    Ok(rows.finish())
 }
 
-/// Adds the state rows of one batch of `_pfocr_sources` to `rows` (for [`Rows::from_list`]).
-pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<()> {
+/// Adds the state rows of one batch of `_pfocr_sources` to `rows`.
+pub fn add_rows(rows: &mut RowsBuilder, b: &RecordBatch) -> Result<()> {
     let col = |name: &str| {
         b.column_by_name(name)
             .ok_or_else(|| Error::Internal(format!("{SOURCES_TABLE} has no column '{name}'")))
@@ -800,6 +803,8 @@ pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<
         col("figid")?.as_string::<i32>(),
     );
     let inline = col("inline")?.as_boolean();
+    let offsets = path.value_offsets();
+    rows.reserve_path_bytes((offsets[offsets.len() - 1] - offsets[0]) as usize);
     // A state written before stamps were kept has no stamp columns.
     let int = |name: &str| {
         b.column_by_name(name).map(|c| {
@@ -823,7 +828,7 @@ pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<
         let row = SourceRow {
             kind,
             content_hash: Hash::from(hash.value(i)),
-            figid: figid.is_valid(i).then(|| figid.value(i).to_owned()),
+            figid: figid.is_valid(i).then(|| figid.value(i).into()),
             inline: inline.is_valid(i).then(|| inline.value(i)),
             stamp: at(&mtime, i).map(|mtime_ns| Stamp {
                 size: at(&size, i).unwrap_or(-1),
@@ -832,7 +837,7 @@ pub fn add_rows(rows: &mut Vec<(String, SourceRow)>, b: &RecordBatch) -> Result<
             }),
             rows: row_hashes(&rows_hash, i),
         };
-        rows.push((path.value(i).to_owned(), row));
+        rows.push(path.value(i), row);
     }
     Ok(())
 }

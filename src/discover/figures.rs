@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::located;
-use super::packed::Packed;
+use crate::packed::Packed;
 
 /// One figure file: a view into [`Figures`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,6 @@ use crate::maps::MapKind;
 use crate::schema::EntityKind;
 
 mod figures;
-mod packed;
 mod tables;
 pub use figures::{FigureFile, Figures};
 use tables::TableIndexBuilder;

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::packed::Packed;
 use super::{located, lossy};
+use crate::packed::Packed;
 use crate::schema::EntityKind;
 
 /// One `_data` TSV file.

@@ -1,10 +1,11 @@
-//! Strings packed one after another in one `String`, with their end offsets: the storage of
-//! the corpus index's lists ([`super::Figures`], [`super::TableIndex`]), which live for the
-//! whole run — a string costs its bytes plus 8, not a heap block plus a 24-byte `String`.
+//! Strings packed one after another in one `String`, with their end offsets: the storage of the
+//! corpus index's lists ([`crate::discover::Figures`], [`crate::discover::TableIndex`]) and of
+//! a load's converted records, which live for the whole run — a string costs its bytes plus
+//! 8, not a heap block plus a 24-byte `String`.
 
 /// A list of strings in one buffer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Packed {
+pub(crate) struct Packed {
     bytes: String,
     /// Where each string ends in `bytes`.
     ends: Vec<usize>,
@@ -19,13 +20,18 @@ impl Packed {
         }
     }
 
+    /// Room for `bytes` more bytes of strings, exactly.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
+    pub fn reserve_exact(&mut self, bytes: usize) {
+        self.bytes.reserve_exact(bytes);
+    }
+
     pub fn push(&mut self, s: &str) {
         self.bytes.push_str(s);
         self.ends.push(self.bytes.len());
     }
 
     /// Frees the room the list grew past its contents.
-    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
