@@ -1,9 +1,8 @@
-//! [`Rows`]: a load state, every corpus file's [`SourceRow`] by source path, as one sorted
-//! list. A load holds two of these for every file of the corpus (the last load's and the
-//! scan's), so the layout is the memory of a load: a list costs its entries and nothing
-//! else, where a `BTreeMap` built from it would hold both for a moment and one built by
-//! inserting sorted keys one at a time keeps its nodes about half full; and its paths are
-//! packed in one buffer, not a heap block each.
+//! [`Rows`]: a load state, every corpus file's [`SourceRow`] by source path, as lists with a
+//! sorted index. A load holds two of these for every file of the corpus (the last load's and
+//! the scan's), so the layout is the memory of a load: lists cost their entries and nothing
+//! else, where a `BTreeMap` would hold both for a moment and keep its nodes part empty; and
+//! the paths are packed in one buffer, not a heap block each.
 
 use super::sources::SourceRow;
 use crate::packed::Packed;
