@@ -79,7 +79,7 @@ pub use convert::convert;
 #[cfg(feature = "delta")]
 pub use delta::{
     load, maintain, LoadOptions, LoadSummary, MaintainOptions, MaintainSummary, Shard,
-    TableMaintenance, DEFAULT_RETAIN_HOURS,
+    TableMaintenance, DEFAULT_RETAIN_HOURS, STATE_FILES_MAX,
 };
 pub use error::{Error, Reject, RejectKind, Result};
 pub use export::{

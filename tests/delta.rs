@@ -179,7 +179,12 @@ fn mutate(corpus: &Path, extra: &Path) {
         let _ = fs::remove_file(tsv_of(&figures[0], tsv));
     }
     // Two new records from another generated corpus, with their TSVs.
-    for f in figure_files(extra).iter().rev().take(2) {
+    copy_records(corpus, &figure_files(extra)[..2]);
+}
+
+/// Copies the figure files `figures` (of another corpus) and their TSVs into `corpus`.
+fn copy_records(corpus: &Path, figures: &[PathBuf]) {
+    for f in figures {
         fs::copy(f, corpus.join("_figures").join(f.file_name().unwrap())).unwrap();
         for kind in ["genes", "chemicals", "diseases"] {
             let t = tsv_of(f, kind);
@@ -320,6 +325,75 @@ fn a_record_changed_in_one_table_rewrites_only_that_tables_files() {
         assert_eq!(after[index(t)], before[index(t)] + 1, "{t} rewritten");
     }
     rebuilt_equal("rebuilt-3");
+}
+
+#[test]
+fn loads_that_add_or_change_records_append_to_the_state_and_a_gone_file_rewrites_it() {
+    let w = Workdir::new();
+    let (corpus, extra) = (w.path().join("corpus"), w.path().join("extra"));
+    generate(&corpus, 30, 21);
+    generate(&extra, 40, 22);
+    let lake = w.path().join("lake");
+    load(&corpus, &lake, &[]);
+    let state = lake.join("_pfocr_sources");
+    let first = live_files(&state, None);
+    assert_eq!(first.len(), 1);
+    let mut n = 0;
+    let mut rebuilt_equal = || {
+        n += 1;
+        let rebuilt = w.path().join(format!("rebuilt-{n}"));
+        load(&corpus, &rebuilt, &[]);
+        assert_tables_equal(&lake, &rebuilt);
+    };
+
+    // New records: the state gains a file of their rows and keeps its first file.
+    copy_records(&corpus, &figure_files(&extra)[..3]);
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(s["added"].as_array().map(Vec::len), Some(3), "{s}");
+    let live = live_files(&state, None);
+    assert_eq!(live.len(), 2, "{live:?}");
+    assert!(live.contains(&first[0]), "the first state file stays");
+    rebuilt_equal();
+    // Read back, the two files are the corpus as it is: nothing to do.
+    let again = load(&corpus, &lake, &[]);
+    assert_eq!(
+        (&again["committed"], &again["decoded"]),
+        (&false.into(), &0.into()),
+        "{again}"
+    );
+
+    // Changed records append too, until the state's bounds (its files, and here first its
+    // rows: a small corpus has little room) write it whole again.
+    let figures = figure_files(&corpus);
+    let (mut most, mut rewritten) = (0, false);
+    for (i, f) in figures.iter().take(12).enumerate() {
+        let text = fs::read_to_string(f).unwrap();
+        fs::write(
+            f,
+            text.replacen("figtitle: ", &format!("figtitle: Take {i} "), 1),
+        )
+        .unwrap();
+        let s = load(&corpus, &lake, &[]);
+        assert_eq!(s["changed"].as_array().map(Vec::len), Some(1), "{s}");
+        let files = live_files(&state, None).len();
+        assert!(files <= pfocr_etl::STATE_FILES_MAX, "{files} state files");
+        rewritten |= files < most;
+        most = most.max(files);
+    }
+    assert!(
+        most >= 4 && rewritten,
+        "appended up to {most} files, then rewritten"
+    );
+    rebuilt_equal();
+
+    // A file gone: the state is written whole again, as one file.
+    fs::remove_file(&figures[20]).unwrap();
+    let s = load(&corpus, &lake, &[]);
+    assert_eq!(s["deleted"].as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(live_files(&state, None).len(), 1);
+    rebuilt_equal();
+    let again = load(&corpus, &lake, &[]);
+    assert_eq!(again["committed"], false, "{again}");
 }
 
 #[test]

@@ -93,12 +93,15 @@ async fn run(
     let cut_off = state_load < seen;
     let options = sources::options_fingerprint(&opts.convert);
     let mut last_scan = None;
+    // This shard's state files and their rows (superseded ones included).
+    let mut state_files = (0, 0);
     let loaded = match state {
         Some(state) if !opts.full_refresh && !cut_off && state.version().is_some() => {
             // Batch by batch: the state of a large corpus is never held as Arrow whole.
             let files = state.files()?;
             let owned = files.iter().filter(|f| opts.shard.owns_file(&f.path));
             let count = owned.clone().map(|f| f.rows as usize).sum();
+            state_files = (owned.clone().count(), count);
             let mut list = sources::RowsBuilder::with_capacity(count, 0);
             for f in owned {
                 state
@@ -235,8 +238,11 @@ async fn run(
         load_version: summary.load,
         scan_started_ns: now.started_ns,
     };
+    let appended = state_append(&plan, corpus, state_files, now.rows.len());
+    let appending = appended.is_some() && !outdated[Table::ALL.len()];
+    let only = appended.as_deref().filter(|_| appending);
     let state_file = work.dir.join("state.parquet");
-    let state_written = write_state(&state_file, &now.rows, &state_rows, header)?;
+    let state_written = write_state(&state_file, &now.rows, &state_rows, header, only)?;
     phase("write state");
 
     debug_assert_eq!(targets.len(), Table::ALL.len() + 1, "every table opened");
@@ -286,7 +292,11 @@ async fn run(
         phase(table.name());
     }
     let state = targets.last_mut().expect("the state table");
-    let mut actions = remove_all(state, opts.shard)?;
+    let mut actions = if appending {
+        Vec::new()
+    } else {
+        remove_all(state, opts.shard)?
+    };
     if outdated[Table::ALL.len()] {
         actions.insert(0, state.schema_update()?);
     }
@@ -571,13 +581,53 @@ impl FileNames {
     }
 }
 
-/// Writes the state rows of this load as a zstd Parquet file, a batch at a time; returns
-/// the rows written.
+/// A load state is a file of every row and the files later loads appended: a load with no
+/// file gone writes only the rows that differ from the last state's (new, changed, stamped
+/// anew, decoded again) and adds that file, removing none: an append of new records then
+/// touches no existing file, the state's included. Reading a state takes the latest load's
+/// row of each path. The state is written whole again when it would hold more than this
+/// many files...
+pub const STATE_FILES_MAX: usize = 10;
+
+/// ... or more rows (superseded ones included) than the corpus has files plus a quarter,
+/// which bounds what reading it holds for a moment.
+fn state_rows_max(files: usize) -> usize {
+    files + files / 4
+}
+
+/// The paths whose state rows this load appends (sorted), or `None` when it writes the
+/// state whole: a first or full load, a file gone, or a state already at its bounds.
+/// `state` is the last state's files and rows; `files` the rows of the corpus now.
+fn state_append<'a>(
+    plan: &'a sources::Plan,
+    corpus: &'a Corpus,
+    (state_files, state_rows): (usize, usize),
+    files: usize,
+) -> Option<Vec<&'a str>> {
+    if plan.full || plan.rows_gone || state_files == 0 || state_files >= STATE_FILES_MAX {
+        return None;
+    }
+    let decoded = plan.decode.iter().map(|&i| corpus.figures.at(i).rel);
+    let mut only: Vec<&str> = plan
+        .state_changed
+        .iter()
+        .map(String::as_str)
+        .chain(decoded)
+        .collect();
+    only.sort_unstable();
+    only.dedup();
+    // The options row comes with every append: `<`, not `<=`.
+    (state_rows + only.len() < state_rows_max(files)).then_some(only)
+}
+
+/// Writes the state rows of this load (of them only the paths of `only`, when appending)
+/// as a zstd Parquet file, a batch at a time; returns the rows written.
 fn write_state(
     path: &Path,
     now: &sources::Rows,
     converted: &BTreeMap<&str, sources::Converted<'_>>,
     header: sources::StateHeader<'_>,
+    only: Option<&[&str]>,
 ) -> Result<u64> {
     let perr = |source| Error::Parquet {
         path: path.to_path_buf(),
@@ -597,10 +647,17 @@ fn write_state(
         .build();
     let mut w = ArrowWriter::try_new(file, sources::schema(), Some(props)).map_err(perr)?;
     let mut rows = 0;
-    sources::state_batches(now, converted, header, sources::STATE_BATCH_ROWS, |b| {
-        rows += b.num_rows() as u64;
-        w.write(&b).map_err(perr)
-    })?;
+    sources::state_batches(
+        now,
+        converted,
+        header,
+        only,
+        sources::STATE_BATCH_ROWS,
+        |b| {
+            rows += b.num_rows() as u64;
+            w.write(&b).map_err(perr)
+        },
+    )?;
     w.close().map_err(perr)?;
     Ok(rows)
 }

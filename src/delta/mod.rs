@@ -24,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
-pub use load::load;
+pub use load::{load, STATE_FILES_MAX};
 pub use maintain::{
     maintain, MaintainOptions, MaintainSummary, TableMaintenance, DEFAULT_RETAIN_HOURS,
 };

@@ -25,6 +25,8 @@ pub struct Rows {
 pub struct RowsBuilder {
     paths: Packed,
     rows: Vec<SourceRow>,
+    /// The load that wrote each row (state rows; empty for a scan's).
+    loads: Vec<i64>,
 }
 
 impl RowsBuilder {
@@ -33,6 +35,7 @@ impl RowsBuilder {
         RowsBuilder {
             paths: Packed::with_capacity(count, bytes),
             rows: Vec::with_capacity(count),
+            loads: Vec::new(),
         }
     }
 
@@ -47,19 +50,33 @@ impl RowsBuilder {
         self.rows.push(row);
     }
 
-    /// The rows ordered by path; of a path there twice, one row stays (a corpus lists each
-    /// path once, and a state was written from such rows). A state read back is sorted
-    /// already.
+    /// Pushes a state row written by load number `load` (see [`RowsBuilder::finish`]).
+    pub fn push_loaded(&mut self, path: &str, row: SourceRow, load: i64) {
+        self.loads.resize(self.rows.len(), 0);
+        self.loads.push(load);
+        self.push(path, row);
+    }
+
+    /// The rows ordered by path. Of a path there more than once, the row of the latest load
+    /// stays ([`RowsBuilder::push_loaded`]), and of rows of one load the last pushed: a load
+    /// state is its first file with the rows later loads appended ([`super::load`]). A
+    /// state of one file is sorted and unique already.
     pub fn finish(self) -> Rows {
         let RowsBuilder {
             mut paths,
             mut rows,
+            loads,
         } = self;
         let n = u32::try_from(rows.len()).expect("fewer than 2^32 corpus files");
         let mut order: Vec<u32> = (0..n).collect();
         let at = |i: &u32| paths.at(*i as usize);
+        let load = |i: &u32| loads.get(*i as usize).copied().unwrap_or(0);
         if !(1..order.len()).all(|i| paths.at(i - 1) < paths.at(i)) {
-            order.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+            // Latest first among equal paths: `dedup_by` keeps the first of each run.
+            order.sort_unstable_by(|a, b| {
+                let latest = (load(b), *b).cmp(&(load(a), *a));
+                at(a).cmp(at(b)).then(latest)
+            });
             order.dedup_by(|a, b| at(a) == at(b));
         }
         paths.shrink_to_fit();
@@ -131,7 +148,6 @@ impl Rows {
         Some(self.rows[i].clone())
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -317,9 +333,25 @@ mod tests {
             .iter()
             .map(|(p, r)| (p, r.content_hash.to_string()))
             .collect();
-        assert_eq!(got[..2], [("a", "2".into()), ("b", "3".into())]);
-        assert_eq!(got[2].0, "c");
+        assert_eq!(
+            got,
+            [("a", "2".into()), ("b", "3".into()), ("c", "4".into())]
+        );
         assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn of_rows_of_one_path_the_latest_load_wins_whatever_the_order_read() {
+        let mut b = RowsBuilder::default();
+        for (path, hash, load) in [("b", "1", 2), ("a", "2", 1), ("b", "3", 4), ("b", "4", 3)] {
+            b.push_loaded(path, row(hash), load);
+        }
+        let r = b.finish();
+        let got: Vec<(&str, String)> = r
+            .iter()
+            .map(|(p, r)| (p, r.content_hash.to_string()))
+            .collect();
+        assert_eq!(got, [("a", "2".into()), ("b", "3".into())]);
     }
 
     #[test]

@@ -218,7 +218,8 @@ impl Stamp {
 }
 
 /// One file of the corpus as a load saw it (its source path is the key of [`Rows`]). The
-/// `load_version` column is not kept: a load writes its own number into every row.
+/// `load_version` column (the load that wrote the row) only decides which of a path's rows
+/// is the latest when the state is read; it is not kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRow {
     pub kind: Kind,
@@ -532,10 +533,22 @@ pub struct Plan {
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
+    /// Files whose state row is new or differs from the last state's in more than what a
+    /// decode decides (kind, hash, stamp, a TSV's figid), in path order. With the decoded
+    /// figures, the rows a load appends to the state (see `load`).
+    pub state_changed: Vec<String>,
+    /// True when a row of the last state has none now (a file gone): the state is rewritten.
+    pub rows_gone: bool,
     /// True when nothing at all differs from the last load.
     pub unchanged: bool,
     /// True when every table is rebuilt (first load, `--full-refresh`).
     pub full: bool,
+}
+
+/// True when a state row of `now` keeps what `before` says of the file beyond its kind and
+/// hash: its stamp and (a TSV's) figid. A figure's figid and row hashes come from decoding.
+fn same_state(now: &SourceRow, before: &SourceRow) -> bool {
+    now.stamp == before.stamp && (now.kind == Kind::Figure || now.figid == before.figid)
 }
 
 /// Compares the corpus now with the last load's state (`None`: rebuild everything).
@@ -561,7 +574,13 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
     // figure that became unreadable, a symlink whose target was removed, is a listed
     // reject now, and its old rows must go as if it were deleted). With: listed now.
     let mut gone_figures = Vec::new();
+    let (mut state_changed, mut rows_gone) = (Vec::new(), false);
     for (path, n, b) in super::rows::outer_join(now, before) {
+        match (n, b) {
+            (Some(n), Some(b)) if same(n, b) && same_state(n, b) => {}
+            (Some(_), _) => state_changed.push(path.to_owned()),
+            (None, _) => rows_gone = true,
+        }
         if matches!((n, b), (Some(n), Some(b)) if same(n, b)) {
             continue;
         }
@@ -582,6 +601,8 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
     }
     let mut plan = Plan {
         unchanged,
+        state_changed,
+        rows_gone,
         ..Plan::default()
     };
     if plan.unchanged {
@@ -644,22 +665,31 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
 pub const STATE_BATCH_ROWS: usize = 65_536;
 
 /// The state rows of this load, handed to `emit` in batches of at most `batch_rows` rows:
-/// `now`, with the figid, entity source and row hashes of every converted figure taken from
+/// `now` (or of it only the paths of `only`, sorted, when the load appends to the state),
+/// with the figid, entity source and row hashes of every converted figure taken from
 /// `converted` (by source path). The first row is the options row ([`Kind::Options`])
 /// holding `options` and, in `mtime_ns`, `scan_started_ns` (when this load's scan started).
 pub fn state_batches(
     now: &Rows,
     converted: &BTreeMap<&str, Converted<'_>>,
     header: StateHeader<'_>,
+    only: Option<&[&str]>,
     batch_rows: usize,
     mut emit: impl FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
     let mut batch = StateBatch::default();
     batch.options_row(&header);
     let mut text = String::new();
-    // Both sorted by source path: one walk of each instead of a lookup a row.
+    // All sorted by source path: one walk of each instead of a lookup a row.
     let mut converted = converted.iter().peekable();
+    let mut only = only.map(|o| o.iter().peekable());
     for (source_path, r) in now.iter() {
+        if let Some(only) = &mut only {
+            while only.next_if(|p| **p < source_path).is_some() {}
+            if only.next_if(|p| **p == source_path).is_none() {
+                continue;
+            }
+        }
         if batch.rows == batch_rows.max(1) {
             emit(std::mem::take(&mut batch).finish()?)?;
         }
@@ -803,6 +833,7 @@ pub fn add_rows(rows: &mut RowsBuilder, b: &RecordBatch) -> Result<()> {
         col("figid")?.as_string::<i32>(),
     );
     let inline = col("inline")?.as_boolean();
+    let load = col("load_version")?.as_primitive::<crate::arrow::datatypes::Int64Type>();
     let offsets = path.value_offsets();
     rows.reserve_path_bytes((offsets[offsets.len() - 1] - offsets[0]) as usize);
     // A state written before stamps were kept has no stamp columns.
@@ -837,7 +868,7 @@ pub fn add_rows(rows: &mut RowsBuilder, b: &RecordBatch) -> Result<()> {
             }),
             rows: row_hashes(&rows_hash, i),
         };
-        rows.push(path.value(i), row);
+        rows.push_loaded(path.value(i), row, load.value(i));
     }
     Ok(())
 }
@@ -1116,7 +1147,7 @@ mod tests {
         rows: usize,
     ) -> Vec<RecordBatch> {
         let mut out = Vec::new();
-        state_batches(now, converted, header, rows, |b| {
+        state_batches(now, converted, header, None, rows, |b| {
             out.push(b);
             Ok(())
         })
