@@ -15,7 +15,7 @@ use crate::decode::Outcome;
 use crate::discover::{discover, Corpus, Figures};
 use crate::error::{Error, Reject, Result};
 use crate::maps::{FigureMaps, MapKind};
-use crate::merge::{Kept, Merge, Merged};
+use crate::merge::{KeptRecords, Merge, Merged};
 use crate::options::{ConvertOptions, RunOptions};
 use crate::ordered::{ordered_map, Emit, LaneFn, Weigh, Window};
 use crate::publish::Staging;
@@ -96,7 +96,7 @@ pub enum Selection<'a> {
     #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
     Subset {
         figures: &'a [usize],
-        kept: &'a [Kept],
+        kept: &'a KeptRecords,
     },
 }
 

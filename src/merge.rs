@@ -13,6 +13,7 @@ use crate::batch::Batches;
 use crate::decode::Outcome;
 use crate::discover::{Corpus, Figures, TableIndex};
 use crate::error::{Error, Reject, RejectKind, Result};
+use crate::packed::Packed;
 use crate::schema::Table;
 
 /// A 128-bit fingerprint of a figid: keeps the figid map small (16 bytes a key) for
@@ -30,14 +31,53 @@ fn fingerprint(s: &str) -> Fingerprint {
     Fingerprint(half(0x9e37_79b9_7f4a_7c15), half(0x85eb_ca6b_c2b2_ae35))
 }
 
-/// A record kept from an earlier load and not decoded again (incremental loads): what the
-/// merge must know of it to judge duplicates, claims and conflicts as a full run would.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kept {
-    pub figid: String,
-    pub source_path: String,
+/// The records kept from an earlier load and not decoded again (incremental loads): what
+/// the merge must know of each to judge duplicates, claims and conflicts as a full run
+/// would. Packed: an incremental load keeps nearly every record of the corpus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptRecords {
+    /// Each record's index in the corpus's figure list.
+    figures: Vec<u32>,
+    figids: Packed,
     /// True when its entities came from inline lists (its TSVs are then conflicting).
+    inline: Vec<bool>,
+}
+
+/// One of [`KeptRecords`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept<'a> {
+    /// Its index in the corpus's figure list.
+    pub figure: usize,
+    pub figid: &'a str,
     pub inline: bool,
+}
+
+impl KeptRecords {
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
+    pub fn push(&mut self, figure: usize, figid: &str, inline: bool) {
+        self.figures
+            .push(u32::try_from(figure).expect("fewer than 2^32 figure files"));
+        self.figids.push(figid);
+        self.inline.push(inline);
+    }
+
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))] // used by Delta loads alone
+    pub fn len(&self) -> usize {
+        self.figures.len()
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))] // the pair of `len`
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Kept<'_>> + '_ {
+        (0..self.len()).map(|i| Kept {
+            figure: self.figures[i] as usize,
+            figid: self.figids.at(i),
+            inline: self.inline[i],
+        })
+    }
 }
 
 /// Order-dependent bookkeeping of a run.
@@ -78,18 +118,15 @@ pub struct Accepted {
 
 impl Merge {
     /// A merge that already knows the `kept` records (by their place among `figures`).
-    pub fn with_kept(kept: &[Kept], figures: &Figures, corpus_tables: &TableIndex) -> Self {
+    pub fn with_kept(kept: &KeptRecords, figures: &Figures, corpus_tables: &TableIndex) -> Self {
         let mut m = Merge::default();
-        for k in kept {
-            let fp = fingerprint(&k.figid);
-            let index = figures
-                .position(&k.source_path)
-                .map_or(u32::MAX, |i| i as u32);
-            m.figids.insert(fp, Some(index));
+        for k in kept.iter() {
+            m.figids.insert(fingerprint(k.figid), Some(k.figure as u32));
             if k.inline {
-                if let Some(set) = corpus_tables.get(&k.figid) {
-                    for (_, file) in set.files(&k.figid) {
-                        m.rejects.push(conflict(&file.rel, &k.source_path));
+                if let Some(set) = corpus_tables.get(k.figid) {
+                    for (_, file) in set.files(k.figid) {
+                        m.rejects
+                            .push(conflict(&file.rel, figures.at(k.figure).rel));
                     }
                 }
             }

@@ -191,6 +191,8 @@ async fn run(
         plan = sources::plan(corpus, &now.rows, None);
         decoded = decode(opts, corpus, &plan, &work.dir.join("full"))?;
     }
+    // The decoder's buffers, freed on the worker threads.
+    release_freed_memory();
     phase("decode");
     summary.full = plan.full;
     summary.decoded = plan.decode.len() as u64;
@@ -211,11 +213,11 @@ async fn run(
     let state_rows: BTreeMap<&str, sources::Converted<'_>> = kept
         .map(|(k, rows)| {
             let c = sources::Converted {
-                figid: k.figid.as_str(),
+                figid: k.figid,
                 inline: k.inline,
                 rows: rows.as_deref(),
             };
-            (k.source_path.as_str(), c)
+            (corpus.figures.at(k.figure).rel, c)
         })
         .chain(
             decoded
@@ -456,7 +458,7 @@ impl TableChanges {
     /// append of new figids reads and rewrites no existing file.
     fn of(plan: &mut sources::Plan, decoded: &Decoded) -> Self {
         let mut everywhere = std::mem::take(&mut plan.remove_figids);
-        let kept: HashSet<&str> = plan.kept.iter().map(|k| k.figid.as_str()).collect();
+        let kept: HashSet<&str> = plan.kept.iter().map(|k| k.figid).collect();
         let previous = std::mem::take(&mut plan.previous);
         let mut matched = vec![false; previous.len()];
         let mut changes = TableChanges {
@@ -552,6 +554,19 @@ fn decode(
         rejects_by_kind,
         displaced: merged.displaced,
     })
+}
+
+/// Hands the pages of freed heap memory back to the system: glibc keeps a thread's freed
+/// blocks in that thread's heap, so the decoder's buffers (freed on its worker threads)
+/// would stay resident under the state write that follows (at 200,000 records, 172 MiB
+/// resident after decoding without this, 144 with it; the load's peak 225 → 210 MiB). A few
+/// milliseconds; a no-op where the allocator is not glibc's.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Names of the files a load uploads: the shard tag (which shard owns the file), the load
@@ -674,7 +689,10 @@ fn phase(what: &str) {
     let now = Instant::now();
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(last) = *last {
-        let peak = peak_rss_mib().map_or(String::new(), |m| format!("  peak {m:6.1} MiB"));
+        let peak = match (rss_mib("VmHWM:"), rss_mib("VmRSS:")) {
+            (Some(peak), Some(now)) => format!("  peak {peak:6.1} MiB  now {now:6.1} MiB"),
+            _ => String::new(),
+        };
         eprintln!(
             "timing {what:<16} {:8.3} s{peak}",
             (now - last).as_secs_f64()
@@ -683,10 +701,11 @@ fn phase(what: &str) {
     *last = Some(now);
 }
 
-/// The process's peak resident set so far (`VmHWM`), where `/proc` tells it.
-fn peak_rss_mib() -> Option<f64> {
+/// A resident-set figure of the process (`VmHWM:` the peak so far, `VmRSS:` now), where
+/// `/proc` tells it.
+fn rss_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

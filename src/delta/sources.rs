@@ -32,7 +32,7 @@ use twox_hash::XxHash3_128;
 
 use crate::discover::{Corpus, TableFile};
 use crate::error::{Error, Result};
-use crate::merge::Kept;
+use crate::merge::KeptRecords;
 
 use super::row_hash::{RowHashes, DATA_TABLES};
 
@@ -520,7 +520,7 @@ pub struct Plan {
     /// Indices into `corpus.figures` of the figure files to decode, ascending.
     pub decode: Vec<usize>,
     /// Converted records of the last load that stay as they are.
-    pub kept: Vec<Kept>,
+    pub kept: KeptRecords,
     /// The row hashes of each of `kept`, as the last state has them.
     pub kept_rows: Vec<Option<Box<RowHashes>>>,
     /// Records of the last load decoded again, by source path (sorted): the figid they
@@ -624,11 +624,8 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
                     && same(r, b)
                     && converted.is_some_and(|id| !dirty_keys.contains(id));
                 if clean {
-                    plan.kept.push(Kept {
-                        figid: b.figid.as_deref().expect("checked").to_owned(),
-                        source_path: f.rel.to_owned(),
-                        inline: b.inline.unwrap_or(false),
-                    });
+                    let figid = b.figid.as_deref().expect("checked");
+                    plan.kept.push(i, figid, b.inline.unwrap_or(false));
                     plan.kept_rows.push(b.rows.clone());
                     continue;
                 }
@@ -956,7 +953,7 @@ mod tests {
         assert!(!p.unchanged && !p.full);
         assert_eq!(p.decode, [1, 2, 3]);
         assert_eq!(p.kept.len(), 1);
-        assert_eq!(p.kept[0].figid, "a");
+        assert_eq!(p.kept.iter().next().map(|k| k.figid), Some("a"));
         assert_eq!(p.added, ["_figures/n.md"]);
         assert_eq!(p.changed, ["_figures/b.md", "_figures/c.md"]);
         assert_eq!(p.deleted, ["_figures/gone.md"]);

@@ -85,7 +85,9 @@ impl Figures {
         (0..self.len()).map(|i| self.at(i))
     }
 
-    /// The position of the file at `rel`, in a list sorted by [`Figures::sorted`].
+    /// The position of the file at `rel`, in a list sorted by [`Figures::sorted`] (the tests'
+    /// check of the sorting).
+    #[cfg(test)]
     pub fn position(&self, rel: &str) -> Option<usize> {
         self.names.find(rel)
     }
