@@ -174,7 +174,7 @@ async fn run(
         summary.rejected = summary.inputs.saturating_sub(summary.converted);
     }
     if plan.unchanged || opts.dry_run {
-        summary.added = std::mem::take(&mut plan.added);
+        summary.added = paths_of(corpus, &plan.added);
         summary.changed = std::mem::take(&mut plan.changed);
         summary.deleted = std::mem::take(&mut plan.deleted);
         summary.decoded = plan.decode.len() as u64;
@@ -199,7 +199,7 @@ async fn run(
     summary.converted = plan.kept.len() as u64 + decoded.converted.len() as u64;
     summary.rejected = decoded.rejected;
     summary.rejects_by_kind = decoded.rejects_by_kind.clone();
-    summary.added = std::mem::take(&mut plan.added);
+    summary.added = paths_of(corpus, &plan.added);
     summary.changed = std::mem::take(&mut plan.changed);
     summary.deleted = std::mem::take(&mut plan.deleted);
     debug_assert_eq!(summary.inputs, summary.converted + summary.rejected);
@@ -317,6 +317,14 @@ async fn run(
             .insert(t.name.to_owned(), t.files()?.iter().map(|f| f.rows).sum());
     }
     Ok(summary)
+}
+
+/// The source paths of the figure files at `indices` of the corpus.
+fn paths_of(corpus: &Corpus, indices: &[usize]) -> Vec<String> {
+    indices
+        .iter()
+        .map(|&i| corpus.figures.at(i).rel.to_owned())
+        .collect()
 }
 
 /// Refuses a shard load on tables written with another shard count: the other layout's

@@ -225,7 +225,8 @@ pub struct SourceRow {
     pub kind: Kind,
     /// xxh3-128 of the file's bytes.
     pub content_hash: Hash,
-    /// Figure: the figid it converted to (NULL when rejected). Table: the figid in its name.
+    /// Figure: the figid it converted to (NULL when rejected). `None` for a table, whose figid
+    /// is the one its file name carries ([`table_figid`], written to the state's column).
     pub figid: Option<Box<str>>,
     /// Figure: true when its entities came from inline lists.
     pub inline: Option<bool>,
@@ -312,10 +313,10 @@ pub fn scan(corpus: &Corpus, before: Option<&Rows>, scanned_ns: Option<i64>) -> 
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
     let figures = (0..corpus.figures.len()).map(Job::Figure);
-    let tables = corpus.tables.iter().flat_map(|(figid, set)| {
-        set.files(figid)
-            .map(move |(_, file)| Job::Table(figid, file))
-    });
+    let tables = corpus
+        .tables
+        .iter()
+        .flat_map(|(figid, set)| set.files(figid).map(|(_, file)| Job::Table(file)));
     let map_jobs = corpus.maps.iter().flatten().map(Job::Map);
     let listed_jobs = corpus.rejects.iter().map(|r| Job::Listed(&r.source_path));
     // The rows and their paths' bytes, to size the lists once.
@@ -452,8 +453,8 @@ const SCAN_CHUNK: usize = 8192;
 enum Job<'c> {
     /// The figure file at this index of `corpus.figures`.
     Figure(usize),
-    /// A TSV with the figid its name carries.
-    Table(&'c str, TableFile),
+    /// A TSV.
+    Table(TableFile),
     Map(&'c TableFile),
     /// A reject of the listing, by source path: a row without a file.
     Listed(&'c str),
@@ -470,7 +471,7 @@ impl Job<'_> {
     ) -> (String, SourceRow, u64, bool) {
         let (kind, figid, file) = match &self {
             Job::Figure(i) => (Kind::Figure, None, Located::Figure(corpus.figures.at(*i))),
-            Job::Table(figid, file) => (Kind::Table, Some(Box::from(*figid)), Located::Data(file)),
+            Job::Table(file) => (Kind::Table, None, Located::Data(file)),
             Job::Map(file) => (Kind::Map, None, Located::Data(file)),
             Job::Listed(rel) => {
                 let row = SourceRow::new(Kind::Listed, Hash::Text("".into()), None, None);
@@ -529,8 +530,10 @@ pub struct Plan {
     pub previous: Vec<Previous>,
     /// figids whose rows leave every data table (their records went away).
     pub remove_figids: HashSet<String>,
-    /// Figure files new since the last load, changed, and gone (source paths).
-    pub added: Vec<String>,
+    /// Figure files new since the last load (indices into `corpus.figures`, ascending: a
+    /// full load adds every file, whose paths are not copied while it decodes), changed, and
+    /// gone (source paths).
+    pub added: Vec<usize>,
     pub changed: Vec<String>,
     pub deleted: Vec<String>,
     /// Files whose state row is new or differs from the last state's in more than what a
@@ -545,6 +548,11 @@ pub struct Plan {
     pub full: bool,
 }
 
+/// The figid a TSV's path names (the key it is indexed under in the corpus).
+fn table_figid(path: &str) -> Option<&str> {
+    crate::discover::table_name(path).map(|(_, figid)| figid)
+}
+
 /// True when a state row of `now` keeps what `before` says of the file beyond its kind and
 /// hash: its stamp and (a TSV's) figid. A figure's figid and row hashes come from decoding.
 fn same_state(now: &SourceRow, before: &SourceRow) -> bool {
@@ -556,7 +564,7 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
     let Some(before) = before else {
         return Plan {
             decode: (0..corpus.figures.len()).collect(),
-            added: corpus.figures.iter().map(|f| f.rel.to_owned()).collect(),
+            added: (0..corpus.figures.len()).collect(),
             full: true,
             ..Plan::default()
         };
@@ -586,15 +594,15 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
         }
         unchanged = false;
         maps_changed |= [n, b].iter().flatten().any(|r| r.kind == Kind::Map);
-        if let Some(n) = n.filter(|n| n.kind == Kind::Table) {
-            dirty_keys.extend(n.figid.as_deref());
+        if n.is_some_and(|n| n.kind == Kind::Table) {
+            dirty_keys.extend(table_figid(path));
         }
         let Some(b) = b else { continue };
         if n.is_some_and(|n| n.kind == b.kind) {
             continue;
         }
         match b.kind {
-            Kind::Table => dirty_keys.extend(b.figid.as_deref()),
+            Kind::Table => dirty_keys.extend(table_figid(path)),
             Kind::Figure => gone_figures.push((path, b, n.is_some())),
             _ => {}
         }
@@ -615,7 +623,7 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
             .expect("every figure file has a row in the scan");
         match before_at.get(f.rel) {
             None => {
-                plan.added.push(f.rel.to_owned());
+                plan.added.push(i);
                 plan.decode.push(i);
             }
             Some(b) => {
@@ -695,6 +703,7 @@ pub fn state_batches(
         let figure = match this.map(|(_, c)| c) {
             Some(c) if r.kind == Kind::Figure => (Some(c.figid), Some(c.inline), c.rows),
             _ if r.kind == Kind::Figure => (None, None, None),
+            _ if r.kind == Kind::Table => (table_figid(source_path), None, None),
             _ => (r.figid.as_deref(), None, None),
         };
         text.clear();
@@ -856,7 +865,8 @@ pub fn add_rows(rows: &mut RowsBuilder, b: &RecordBatch) -> Result<()> {
         let row = SourceRow {
             kind,
             content_hash: Hash::from(hash.value(i)),
-            figid: figid.is_valid(i).then(|| figid.value(i).into()),
+            // A table's figid is its file name's (`table_figid`): not held twice.
+            figid: (kind != Kind::Table && figid.is_valid(i)).then(|| figid.value(i).into()),
             inline: inline.is_valid(i).then(|| inline.value(i)),
             stamp: at(&mtime, i).map(|mtime_ns| Stamp {
                 size: at(&size, i).unwrap_or(-1),
@@ -954,7 +964,7 @@ mod tests {
         assert_eq!(p.decode, [1, 2, 3]);
         assert_eq!(p.kept.len(), 1);
         assert_eq!(p.kept.iter().next().map(|k| k.figid), Some("a"));
-        assert_eq!(p.added, ["_figures/n.md"]);
+        assert_eq!(p.added, [c.figures.position("_figures/n.md").unwrap()]);
         assert_eq!(p.changed, ["_figures/b.md", "_figures/c.md"]);
         assert_eq!(p.deleted, ["_figures/gone.md"]);
         let removed = leaving(p);
@@ -1097,7 +1107,7 @@ mod tests {
         let now = map(vec![
             row("_figures/a.md", Kind::Figure, "1", None),
             row("_figures/b.md", Kind::Figure, "2", None),
-            row("_data/a-genes.tsv", Kind::Table, "t", Some("a")),
+            row("_data/a-genes.tsv", Kind::Table, "t", None),
         ]);
         let hashes: RowHashes = [u64::MAX, 0, 7, 1 << 63];
         let a = Converted {
@@ -1133,7 +1143,12 @@ mod tests {
         assert_eq!(back["_figures/a.md"].rows.as_deref(), Some(&hashes));
         assert_eq!(back["_figures/b.md"].rows, None);
         assert_eq!(back["_figures/b.md"].figid, None);
-        assert_eq!(back["_data/a-genes.tsv"].figid.as_deref(), Some("a"));
+        // A table's figid is written from its name, and read back from there, not the column.
+        let written = one[0]["figid"].as_string::<i32>();
+        let path = one[0]["source_path"].as_string::<i32>();
+        let tsv = (0..path.len()).find(|&i| path.value(i) == "_data/a-genes.tsv");
+        assert_eq!(tsv.map(|i| written.value(i)), Some("a"));
+        assert_eq!(back["_data/a-genes.tsv"].figid, None);
         assert_eq!(back, now_with_figids(now));
     }
 

@@ -221,6 +221,16 @@ fn walk(
     Ok(listing)
 }
 
+/// The entity kind and figid a TSV's path names (`_data/<figid>-genes.tsv`, in any folder),
+/// if it names one: the key a table is indexed under.
+pub fn table_name(rel: &str) -> Option<(EntityKind, &str)> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    EntityKind::ALL.into_iter().find_map(|kind| {
+        let figid = name.strip_suffix(kind.tsv_suffix())?;
+        (!figid.is_empty()).then_some((kind, figid))
+    })
+}
+
 /// Files `<figid>-genes.tsv` (etc.) under the figid; any other file is ignored (schema
 /// version 2: `_data` also holds files such as `pfocr_curation.rds` that are no input).
 fn index_table(
@@ -230,10 +240,7 @@ fn index_table(
     file: TableFile,
 ) {
     let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
-    let named = EntityKind::ALL.into_iter().find_map(|kind| {
-        let figid = name.strip_suffix(kind.tsv_suffix())?;
-        (!figid.is_empty()).then(|| (kind, figid.to_owned()))
-    });
+    let named = table_name(&file.rel).map(|(kind, figid)| (kind, figid.to_owned()));
     let Some((kind, figid)) = named else {
         if let Some(kind) = EntityKind::ALL.into_iter().find(|k| name == k.tsv_suffix()) {
             // An entity table with nothing before its suffix: it names no figure.
