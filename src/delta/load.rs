@@ -215,7 +215,7 @@ async fn run(
             let c = sources::Converted {
                 figid: k.figid,
                 inline: k.inline,
-                rows: rows.as_deref(),
+                rows: rows.as_ref(),
             };
             (corpus.figures.at(k.figure).rel, c)
         })

@@ -523,7 +523,8 @@ pub struct Plan {
     /// Converted records of the last load that stay as they are.
     pub kept: KeptRecords,
     /// The row hashes of each of `kept`, as the last state has them.
-    pub kept_rows: Vec<Option<Box<RowHashes>>>,
+    /// Unboxed: one block for the kept records, not a heap block each.
+    pub kept_rows: Vec<Option<RowHashes>>,
     /// Records of the last load decoded again, by source path (sorted): the figid they
     /// converted to and their row hashes then. Their rows leave a table unless they convert
     /// to the same figid with the same rows in it.
@@ -634,7 +635,7 @@ pub fn plan(corpus: &Corpus, now: &Rows, before: Option<&Rows>) -> Plan {
                 if clean {
                     let figid = b.figid.as_deref().expect("checked");
                     plan.kept.push(i, figid, b.inline.unwrap_or(false));
-                    plan.kept_rows.push(b.rows.clone());
+                    plan.kept_rows.push(b.rows.as_deref().copied());
                     continue;
                 }
                 if !same(r, b) || converted.is_some_and(|id| dirty_keys.contains(id)) {
