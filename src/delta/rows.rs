@@ -273,7 +273,7 @@ impl IntoIterator for Rows {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sources::{Hash, Kind};
+    use super::super::sources::{Hash, Kind, MaybeStamp};
     use super::*;
 
     fn row(hash: &str) -> SourceRow {
@@ -282,7 +282,7 @@ mod tests {
             content_hash: hash.into(),
             figid: None,
             inline: None,
-            stamp: None,
+            stamp: MaybeStamp::NONE,
             rows: None,
         }
     }

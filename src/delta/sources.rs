@@ -233,7 +233,7 @@ pub struct SourceRow {
     /// The file's stamp when it was hashed (`None` for rows that are not files, and in a
     /// state written before stamps were kept). The options row holds the scan's start time
     /// in `mtime_ns` ([`scan_started`]).
-    pub stamp: Option<Stamp>,
+    pub stamp: MaybeStamp,
     /// Figure: the hashes of its rows in the data tables when it converted (`None` when
     /// rejected, in a scan, and in a state written before they were kept). Boxed: only the
     /// last load's converted figures have them.
@@ -247,8 +247,35 @@ impl SourceRow {
             content_hash,
             figid,
             inline: None,
-            stamp,
+            stamp: stamp.into(),
             rows: None,
+        }
+    }
+}
+
+/// An `Option<Stamp>` in the 24 bytes of a stamp (an `Option` would take 32: a load holds
+/// two rows for every corpus file): no stamp is a size no file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaybeStamp(Stamp);
+
+impl MaybeStamp {
+    pub const NONE: MaybeStamp = MaybeStamp(Stamp {
+        size: i64::MIN,
+        mtime_ns: 0,
+        ctime_ns: 0,
+    });
+
+    pub fn get(self) -> Option<Stamp> {
+        (self != MaybeStamp::NONE).then_some(self.0)
+    }
+}
+
+impl From<Option<Stamp>> for MaybeStamp {
+    fn from(stamp: Option<Stamp>) -> Self {
+        match stamp {
+            // A file's size is never negative; a state's missing size is read as -1.
+            Some(s) if s.size != i64::MIN => MaybeStamp(s),
+            _ => MaybeStamp::NONE,
         }
     }
 }
@@ -300,7 +327,7 @@ pub fn scan_started(before: &Rows) -> Option<i64> {
     before
         .get(OPTIONS_PATH)
         .filter(|r| r.kind == Kind::Options)
-        .and_then(|r| r.stamp)
+        .and_then(|r| r.stamp.get())
         .map(|s| s.mtime_ns)
 }
 
@@ -483,7 +510,7 @@ impl Job<'_> {
             .and_then(|b| b.get(rel))
             .filter(|b| b.kind == kind && scanned_ns.is_some());
         let (hash, stamp, bytes, read) = match root.stamp(file, &corpus.root) {
-            Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp), scanned_ns) => {
+            Ok(stamp) if stamp.trusted(last.and_then(|l| l.stamp.get()), scanned_ns) => {
                 let hash = last.expect("trusted").content_hash.clone();
                 (hash, Some(stamp), stamp.size as u64, false)
             }
@@ -780,9 +807,10 @@ impl StateBatch {
         self.figid.append_option(figid);
         self.inline.append_option(inline);
         self.version.append_value(load_version);
-        self.size.append_option(r.stamp.map(|s| s.size));
-        self.mtime.append_option(r.stamp.map(|s| s.mtime_ns));
-        self.ctime.append_option(r.stamp.map(|s| s.ctime_ns));
+        let stamp = r.stamp.get();
+        self.size.append_option(stamp.map(|s| s.size));
+        self.mtime.append_option(stamp.map(|s| s.mtime_ns));
+        self.ctime.append_option(stamp.map(|s| s.ctime_ns));
         for (t, b) in self.rows_hash.iter_mut().enumerate() {
             b.append_option(rows.map(|h| h[t] as i64));
         }
@@ -869,11 +897,13 @@ pub fn add_rows(rows: &mut RowsBuilder, b: &RecordBatch) -> Result<()> {
             // A table's figid is its file name's (`table_figid`): not held twice.
             figid: (kind != Kind::Table && figid.is_valid(i)).then(|| figid.value(i).into()),
             inline: inline.is_valid(i).then(|| inline.value(i)),
-            stamp: at(&mtime, i).map(|mtime_ns| Stamp {
-                size: at(&size, i).unwrap_or(-1),
-                mtime_ns,
-                ctime_ns: at(&ctime, i).unwrap_or(-1),
-            }),
+            stamp: at(&mtime, i)
+                .map(|mtime_ns| Stamp {
+                    size: at(&size, i).unwrap_or(-1),
+                    mtime_ns,
+                    ctime_ns: at(&ctime, i).unwrap_or(-1),
+                })
+                .into(),
             rows: row_hashes(&rows_hash, i),
         };
         rows.push_loaded(path.value(i), row, load.value(i));
@@ -903,7 +933,7 @@ mod tests {
             content_hash: hash.into(),
             figid: figid.map(Into::into),
             inline: Some(false),
-            stamp: None,
+            stamp: MaybeStamp::NONE,
             rows: None,
         };
         (path.to_owned(), row)
@@ -1179,6 +1209,27 @@ mod tests {
         }
         now.get_mut("_data/a-genes.tsv").unwrap().inline = None;
         now
+    }
+
+    #[test]
+    fn a_maybe_stamp_is_an_option_in_a_stamps_room() {
+        let stamp = Stamp {
+            size: -1,
+            mtime_ns: 5,
+            ctime_ns: -1,
+        };
+        assert_eq!(MaybeStamp::from(Some(stamp)).get(), Some(stamp));
+        assert_eq!(MaybeStamp::from(None).get(), None);
+        let zero = Stamp {
+            size: 0,
+            mtime_ns: 0,
+            ctime_ns: 0,
+        };
+        assert_eq!(MaybeStamp::from(Some(zero)).get(), Some(zero));
+        assert_eq!(
+            std::mem::size_of::<MaybeStamp>(),
+            std::mem::size_of::<Stamp>()
+        );
     }
 
     #[test]
