@@ -240,10 +240,11 @@ async fn run(
         load_version: summary.load,
         scan_started_ns: now.started_ns,
     };
-    let appended = state_append(&plan, corpus, state_files, now.rows.len());
-    let appending = appended.is_some() && !outdated[Table::ALL.len()];
-    let only = appended.as_deref().filter(|_| appending);
+    // A state table at an older schema is written whole, at the current one.
+    let appended = state_append(&plan, corpus, state_files, now.rows.len())
+        .filter(|_| !outdated[Table::ALL.len()]);
     let state_file = work.dir.join("state.parquet");
+    let only = appended.as_deref();
     let state_written = write_state(&state_file, &now.rows, &state_rows, header, only)?;
     phase("write state");
 
@@ -294,7 +295,7 @@ async fn run(
         phase(table.name());
     }
     let state = targets.last_mut().expect("the state table");
-    let mut actions = if appending {
+    let mut actions = if appended.is_some() {
         Vec::new()
     } else {
         remove_all(state, opts.shard)?
@@ -619,8 +620,8 @@ fn state_rows_max(files: usize) -> usize {
 }
 
 /// The paths whose state rows this load appends (sorted), or `None` when it writes the
-/// state whole: a first or full load, a file gone, or a state already at its bounds.
-/// `state` is the last state's files and rows; `files` the rows of the corpus now.
+/// state whole: a first or full load, a file gone, or a state at its bounds. Takes the
+/// last state's file and row counts, and the rows of the corpus now (`files`).
 fn state_append<'a>(
     plan: &'a sources::Plan,
     corpus: &'a Corpus,
